@@ -1,0 +1,49 @@
+"""The result of a question: what the CLI prints as JSON and the UI renders."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+ANSWERED, NO_ANSWER, EMERGENCY = "answered", "no_answer", "emergency"
+
+
+@dataclass
+class Citation:
+    """One cited article: ``quote`` is text taken verbatim from it."""
+
+    n: int
+    source: str
+    title: str
+    url: str | None
+    section: str | None
+    quote: str
+    score: float
+
+
+@dataclass
+class Answer:
+    """The bot's reply. ``trace`` holds what staff see and is not part of the public JSON."""
+
+    question: str
+    status: str
+    reason: str | None
+    language: str
+    answer: str
+    citations: list[Citation] = field(default_factory=list)
+    latency_ms: float = 0.0
+    trace: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self, with_trace: bool = False) -> dict[str, Any]:
+        data = {
+            "question": self.question,
+            "status": self.status,
+            "reason": self.reason,
+            "language": self.language,
+            "answer": self.answer,
+            "citations": [asdict(c) for c in self.citations],
+            "latency_ms": round(self.latency_ms, 2),
+        }
+        if with_trace:
+            data["trace"] = self.trace
+        return data

@@ -1,0 +1,161 @@
+"""The bot: from a patient's message to an :class:`Answer`.
+
+Order matters. Input is cleaned first; emergency rules run before anything
+else (even on a message too long to answer); personal-advice requests and
+off-topic messages are recognised by rules; only then does retrieval run, and
+its result is answered only if the abstention model trusts it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+from bot.abstain import features, load_model
+from bot.answer import ANSWERED, EMERGENCY, NO_ANSWER, Answer
+from bot.compose import answer_text, compose
+from bot.messages import text
+from bot.retrieval import Retriever
+from bot.safety import asks_personal_advice, emergency_rule, is_prompt_injection, is_small_talk
+from bot.settings import Settings
+from bot.textnorm import clean_input, detect_language, letters_ratio
+from index.embedder import Embedder, load_embedder
+from index.store import check_compatible, current_version_name, load_current
+
+log = logging.getLogger(__name__)
+EMERGENCY_SCAN_CHARS = 5000
+
+
+@dataclass
+class _State:
+    version_name: str | None
+    retriever: Retriever
+
+
+class Bot:
+    """Answers questions from the live index; picks up a new index version without a restart."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.embedder = embedder or load_embedder(settings.embedding_model)
+        self._reload_lock = threading.Lock()
+        self._state: _State | None = None
+        self.reload()
+
+    @property
+    def retriever(self) -> Retriever:
+        assert self._state is not None
+        return self._state.retriever
+
+    @property
+    def index_manifest(self) -> dict:
+        return self.retriever.loaded.manifest
+
+    def reload(self) -> bool:
+        """Load the live index version if it is not the one in memory; True if it changed."""
+        with self._reload_lock:
+            name = current_version_name(self.settings.index_dir)
+            if self._state is not None and name == self._state.version_name:
+                return False
+            loaded = load_current(self.settings.index_dir)
+            check_compatible(
+                loaded.manifest, self.embedder.name, self.settings.chunk_chars, self.settings.chunk_overlap
+            )
+            for warning in loaded.warnings:
+                log.error("index fallback", extra={"warning": warning})
+            # One assignment: a question in flight keeps the retriever it started with.
+            self._state = _State(loaded.path.name if not loaded.warnings else name, Retriever(loaded, self.embedder))
+            log.info("index loaded", extra={"version": loaded.version, "chunks": len(loaded.chunks)})
+            return True
+
+    def maybe_reload(self) -> bool:
+        """Cheap check of the ``CURRENT`` pointer; reload if another process switched versions."""
+        name = current_version_name(self.settings.index_dir)
+        if self._state is not None and name == self._state.version_name:
+            return False
+        try:
+            return self.reload()
+        except Exception:  # keep answering from the version in memory
+            log.exception("reload failed; keeping the loaded index")
+            return False
+
+    def ask(self, question: str | None) -> Answer:
+        """Answer one message. Never raises on odd input: it becomes a clear ``no_answer``."""
+        started = time.perf_counter()
+        answer = self._ask(question if isinstance(question, str) else "")
+        answer.latency_ms = (time.perf_counter() - started) * 1000
+        answer.trace.setdefault("timings", {})["total_ms"] = round(answer.latency_ms, 3)
+        return answer
+
+    def _refuse(self, question: str, language: str, status: str, reason: str, key: str, **values) -> Answer:
+        return Answer(question, status, reason, language, text(key, language, self.settings, **values))
+
+    def _ask(self, question: str) -> Answer:
+        s = self.settings
+        cleaned = clean_input(question)
+        language = detect_language(cleaned[:500]) if cleaned else "fr"
+        if not cleaned:
+            return self._refuse(question, language, NO_ANSWER, "invalid_input", "empty")
+        rule = emergency_rule(cleaned[:EMERGENCY_SCAN_CHARS])
+        if rule:
+            answer = self._refuse(question, language, EMERGENCY, rule, "emergency")
+            answer.trace["emergency_rule"] = rule
+            return answer
+        if len(cleaned) > s.max_question_chars:
+            return self._refuse(
+                question, language, NO_ANSWER, "invalid_input", "too_long", length=len(cleaned), limit=s.max_question_chars
+            )
+        if letters_ratio(cleaned) < 0.3 or sum(ch.isalpha() for ch in cleaned) < 2:
+            return self._refuse(question, language, NO_ANSWER, "invalid_input", "unreadable")
+        if asks_personal_advice(cleaned):
+            return self._refuse(question, language, NO_ANSWER, "personal_medical_advice", "personal_medical_advice")
+        if is_prompt_injection(cleaned):
+            return self._refuse(question, language, NO_ANSWER, "out_of_scope", "out_of_scope")
+        if is_small_talk(cleaned):
+            return self._refuse(question, language, NO_ANSWER, "small_talk", "small_talk")
+
+        retriever = self.retriever
+        retrieval = retriever.search(cleaned, language)
+        feats = features(retrieval, retriever, language)
+        model = load_model()
+        ok, probability = model.answerable(feats)
+        trace = {
+            "index_version": retriever.loaded.version,
+            "features": {k: round(v, 4) for k, v in feats.items()},
+            "answerable_probability": round(probability, 4),
+            "threshold": model.threshold,
+            "query_terms": retrieval.query.terms,
+            "unknown_terms": retrieval.query.unknown,
+            "top_by_retriever": retrieval.top_by,
+            "retrieved_articles": [src for src, _ in retrieval.articles[:5]],
+            "candidates": [
+                {
+                    "source": h.chunk.source,
+                    "section": h.chunk.section,
+                    "fused": round(h.fused, 5),
+                    "dense": round(h.dense, 4),
+                    "keyword": round(h.keyword, 4),
+                    "ngram": round(h.ngram, 4),
+                    "ranks": h.ranks,
+                    "text": h.chunk.text,
+                }
+                for h in retrieval.hits[:10]
+            ],
+            "timings": {k: round(v, 3) for k, v in retrieval.timings.items()},
+        }
+        if not ok:
+            answer = self._refuse(question, language, NO_ANSWER, "not_in_articles", "not_in_articles")
+            answer.trace = trace
+            return answer
+        t = time.perf_counter()
+        picked, citations = compose(cleaned, retrieval, retriever, s.max_citations, s.max_sentences)
+        trace["timings"]["compose_ms"] = round((time.perf_counter() - t) * 1000, 3)
+        trace["quoted"] = [{"source": p.source, "sentence": p.sentence, "score": round(p.score, 4)} for p in picked]
+        if not citations:
+            answer = self._refuse(question, language, NO_ANSWER, "not_in_articles", "not_in_articles")
+            answer.trace = trace
+            return answer
+        body = answer_text(text("intro", language, s), picked, citations)
+        return Answer(question, ANSWERED, None, language, body, citations, trace=trace)

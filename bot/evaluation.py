@@ -1,0 +1,164 @@
+"""Running an eval set through the bot and measuring it.
+
+Staff use this as the regression test of the bot's answers: one JSON case per
+line, the bot's status and cited sources against what was expected, and the
+metrics the product promises (hit@k, abstention precision and recall,
+emergency recall and false alarms, latency).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.answer import ANSWERED, EMERGENCY, NO_ANSWER
+
+STATUSES = (ANSWERED, NO_ANSWER, EMERGENCY)
+
+
+class EvalFileError(ValueError):
+    """The eval file is malformed; the message names the line."""
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    question: str
+    expected_status: str
+    expected_sources: tuple[str, ...]
+    category: str | None = None
+
+
+def load_cases(path: Path) -> list[Case]:
+    """Read a JSONL eval file, refusing malformed lines with their line number."""
+    cases: list[Case] = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvalFileError(f"cannot read {path}: {exc}") from None
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+            case = Case(
+                id=str(raw["id"]),
+                question=str(raw["question"]),
+                expected_status=str(raw["expected_status"]),
+                expected_sources=tuple(raw.get("expected_sources") or ()),
+                category=raw.get("category"),
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise EvalFileError(f"{path.name} line {number}: not a valid case ({exc})") from None
+        if case.expected_status not in STATUSES:
+            raise EvalFileError(f"{path.name} line {number}: expected_status must be one of {STATUSES}")
+        cases.append(case)
+    if not cases:
+        raise EvalFileError(f"{path.name}: no cases")
+    return cases
+
+
+def run_case(bot: Any, case: Case) -> dict[str, Any]:
+    answer = bot.ask(case.question)
+    sources = [c.source for c in answer.citations]
+    retrieved = answer.trace.get("retrieved_articles", [])
+    expected = set(case.expected_sources)
+    ok = answer.status == case.expected_status
+    if ok and case.expected_status == ANSWERED and expected:
+        ok = bool(sources) and sources[0] in expected
+    return {
+        "id": case.id,
+        "question": case.question,
+        "status": answer.status,
+        "reason": answer.reason,
+        "sources": sources,
+        "expected_status": case.expected_status,
+        "expected_sources": list(case.expected_sources),
+        "ok": ok,
+        "latency_ms": round(answer.latency_ms, 2),
+        "category": case.category,
+        "language": answer.language,
+        "retrieved": retrieved[:3],
+    }
+
+
+def _ratio(num: int, den: int) -> float | None:
+    return round(num / den, 4) if den else None
+
+
+def _percentile(values: list[float], pct: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return round(ordered[index], 2)
+
+
+def _hits(results: list[dict]) -> dict[str, Any]:
+    """hit@1: the first citation is expected. hit@3: an expected source is cited or in the top 3 retrieved.
+
+    A case wrongly abstained is a miss for both.
+    """
+    answered = [r for r in results if r["status"] == ANSWERED]
+    h1 = sum(bool(r["sources"]) and r["sources"][0] in r["expected_sources"] for r in answered)
+    h3 = sum(bool(set(r["sources"][:3] + r["retrieved"][:3]) & set(r["expected_sources"])) for r in answered)
+    return {"n": len(results), "hit@1": _ratio(h1, len(results)), "hit@3": _ratio(h3, len(results))}
+
+
+def metrics(results: list[dict]) -> dict[str, Any]:
+    """The numbers the bot is judged on; see the README for their definitions."""
+    answerable = [r for r in results if r["expected_status"] == ANSWERED and r["expected_sources"]]
+
+    def group(name: str) -> list[dict]:
+        if any(r["category"] for r in answerable):
+            wanted = {"fr": ("fr", "near_miss"), "en": ("en",), "other": ("other_lang",)}[name]
+            return [r for r in answerable if r["category"] in wanted]
+        if name == "other":
+            return [r for r in answerable if r["language"] not in ("fr", "en")]
+        return [r for r in answerable if r["language"] == name]
+
+    expected_no = [r for r in results if r["expected_status"] == NO_ANSWER]
+    said_no = [r for r in results if r["status"] == NO_ANSWER]
+    true_no = [r for r in said_no if r["expected_status"] == NO_ANSWER]
+    expected_em = [r for r in results if r["expected_status"] == EMERGENCY]
+    false_alarms = [r for r in results if r["status"] == EMERGENCY and r["expected_status"] != EMERGENCY]
+    near_miss = [r for r in results if r["category"] == "near_miss"]
+    latencies = [r["latency_ms"] for r in results]
+    return {
+        "cases": len(results),
+        "ok": _ratio(sum(r["ok"] for r in results), len(results)),
+        "answerable": _hits(answerable),
+        "answerable_fr": _hits(group("fr")),
+        "answerable_en": _hits(group("en")),
+        "answerable_other": _hits(group("other")),
+        "wrongly_abstained": _ratio(sum(r["status"] != ANSWERED for r in answerable), len(answerable)),
+        "no_answer_precision": _ratio(len(true_no), len(said_no)),
+        "no_answer_recall": _ratio(len(true_no), len(expected_no)),
+        "emergency_recall": _ratio(sum(r["status"] == EMERGENCY for r in expected_em), len(expected_em)),
+        "emergency_false_alarms": len(false_alarms),
+        "near_miss_false_alarms": sum(r["status"] == EMERGENCY for r in near_miss),
+        "latency_ms_p50": _percentile(latencies, 50),
+        "latency_ms_p95": _percentile(latencies, 95),
+    }
+
+
+def run_eval(bot: Any, cases: list[Case]) -> dict[str, Any]:
+    results = [run_case(bot, case) for case in cases]
+    return {"results": results, "metrics": metrics(results)}
+
+
+def format_table(report: dict[str, Any]) -> str:
+    """A readable table of the cases, failures first, then the metrics."""
+    rows = sorted(report["results"], key=lambda r: r["ok"])
+    lines = [f"{'':2} {'id':<14} {'expected':<10} {'got':<10} {'first source':<32} question"]
+    for r in rows:
+        mark = "ok" if r["ok"] else "XX"
+        first = r["sources"][0] if r["sources"] else (r["reason"] or "")
+        q = r["question"].replace("\n", " ")
+        lines.append(f"{mark:2} {r['id'][:14]:<14} {r['expected_status']:<10} {r['status']:<10} {first[:32]:<32} {q[:70]}")
+    lines.append("")
+    for key, value in report["metrics"].items():
+        lines.append(f"{key:<24} {value}")
+    return "\n".join(lines)

@@ -1,0 +1,223 @@
+"""Hybrid retrieval: dense vectors, BM25 on stems, character n-grams, fused.
+
+Each retriever fails differently. The English-trained dense model knows
+meaning but not French well; BM25 on French stems knows the clinic's words but
+not paraphrases; character n-grams survive typos and cognates
+("mesotherapy"/"mésothérapie"). Reciprocal-rank fusion keeps what each one
+gets right without calibrating their scores against each other.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import bm25s
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from bot.lexicon import expand_english
+from bot.textnorm import EN_STOP, FR_STOP, content_terms, fold, stem, words
+from index.chunking import Chunk
+from index.embedder import Embedder
+from index.store import LoadedIndex
+
+RRF_K = 60
+CANDIDATES = 100
+WEIGHTS = {"dense": 1.0, "keyword": 1.0, "ngram": 1.0}
+
+
+@dataclass
+class Hit:
+    """A retrieved chunk with the score each retriever gave it."""
+
+    chunk: Chunk
+    row: int
+    fused: float = 0.0
+    dense: float = 0.0
+    keyword: float = 0.0
+    ngram: float = 0.0
+    ranks: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class QueryTerms:
+    """The question's keyword terms and how well the articles' vocabulary knows them."""
+
+    terms: list[str]
+    matched: dict[str, list[str]]
+    unknown: list[str]
+    coverage: float
+
+
+@dataclass
+class Retrieval:
+    """Everything a search found, for answer composition, abstention and the staff view."""
+
+    hits: list[Hit]
+    articles: list[tuple[str, float]]
+    query: QueryTerms
+    top_by: dict[str, list[str]]
+    timings: dict[str, float]
+
+
+def bounded_edit_distance(a: str, b: str, limit: int) -> int:
+    """Edit distance with transpositions, giving up (returning limit + 1) once it exceeds ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    before: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            cost = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+            # A swap of two neighbours ("respier") is one typo, not two.
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cost = min(cost, before[j - 2] + 1)
+            current.append(cost)
+        if min(current) > limit:
+            return limit + 1
+        before, previous = previous, current
+    return previous[-1]
+
+
+class Retriever:
+    """Search over one loaded index version. Built once per version; read-only after."""
+
+    def __init__(self, loaded: LoadedIndex, embedder: Embedder) -> None:
+        self.loaded = loaded
+        self.embedder = embedder
+        self.chunks = loaded.chunks
+        docs = [content_terms(c.embedding_text) for c in self.chunks]
+        self.chunk_terms = [set(d) for d in docs]
+        self.df: dict[str, int] = {}
+        for terms in self.chunk_terms:
+            for t in terms:
+                self.df[t] = self.df.get(t, 0) + 1
+        self.n_docs = max(1, len(self.chunks))
+        self.by_prefix: dict[str, list[str]] = {}
+        for term in self.df:
+            self.by_prefix.setdefault(term[:3], []).append(term)
+        self.bm25 = bm25s.BM25(k1=1.2, b=0.75)
+        if self.chunks:
+            self.bm25.index([d or ["_"] for d in docs], show_progress=False)
+        self.ngrams = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(3, 5), preprocessor=fold, sublinear_tf=True, min_df=1, dtype=np.float32
+        )
+        texts = [c.embedding_text for c in self.chunks] or [""]
+        self.ngram_matrix = self.ngrams.fit_transform(texts)
+
+    def idf(self, term: str) -> float:
+        df = self.df.get(term, 0)
+        return math.log(1 + (self.n_docs - df + 0.5) / (df + 0.5))
+
+    def analyse(self, question: str, language: str) -> QueryTerms:
+        """Stem the question, add French counterparts of English words, map typos to known terms."""
+        raw = words(question)
+        terms = content_terms(question)
+        if language != "fr":
+            fr_words = expand_english([w for w in raw if w not in FR_STOP or w in EN_STOP])
+            terms += [stem(w) for w in fr_words if w not in FR_STOP]
+        seen: list[str] = []
+        for t in terms:
+            if t not in seen:
+                seen.append(t)
+        matched: dict[str, list[str]] = {}
+        unknown: list[str] = []
+        for term in seen:
+            found = self._known_forms(term)
+            if found:
+                matched[term] = found
+            else:
+                unknown.append(term)
+        max_idf = math.log(1 + (self.n_docs + 0.5) / 0.5)
+        weight_known = sum(max(self.idf(f) for f in forms) for forms in matched.values())
+        total = weight_known + max_idf * len(unknown)
+        coverage = weight_known / total if total else 0.0
+        return QueryTerms(terms=seen, matched=matched, unknown=unknown, coverage=coverage)
+
+    def _known_forms(self, term: str) -> list[str]:
+        if term in self.df:
+            return [term]
+        if len(term) < 4 or term.isdigit():
+            return []
+        limit = 1 if len(term) < 8 else 2
+        close = [
+            cand for cand in self.by_prefix.get(term[:3], [])
+            if bounded_edit_distance(term, cand, limit) <= limit
+            or (len(term) >= 6 and len(cand) >= 6 and cand[:6] == term[:6])
+        ]
+        return sorted(close, key=lambda c: -self.df[c])[:3]
+
+    def search(self, question: str, language: str, k: int = CANDIDATES) -> Retrieval:
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        query = self.analyse(question, language)
+        keyword_tokens = [f for forms in query.matched.values() for f in forms]
+        n = len(self.chunks)
+        k = min(k, n)
+        t1 = time.perf_counter()
+        vector = self.embedder.encode_query(question)
+        t2 = time.perf_counter()
+        timings["embed_ms"] = (t2 - t1) * 1000
+        rankings: dict[str, list[tuple[int, float]]] = {}
+        if n:
+            scores, rows = self.loaded.faiss_index.search(vector.reshape(1, -1).astype(np.float32), k)
+            rankings["dense"] = [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
+            if keyword_tokens:
+                kw = self.bm25.get_scores(keyword_tokens)
+                top = _top(kw, k)
+                rankings["keyword"] = [(int(r), float(kw[r])) for r in top if kw[r] > 0]
+            else:
+                rankings["keyword"] = []
+            qv = self.ngrams.transform([question])
+            ng = (self.ngram_matrix @ qv.T).toarray().ravel()
+            top = _top(ng, k)
+            rankings["ngram"] = [(int(r), float(ng[r])) for r in top if ng[r] > 0]
+        t3 = time.perf_counter()
+        timings["search_ms"] = (t3 - t2 + t1 - t0) * 1000
+        hits = self._fuse(rankings)
+        articles: dict[str, float] = {}
+        for hit in hits:
+            articles.setdefault(hit.chunk.source, hit.fused)
+        top_by = {
+            name: _unique_sources([self.chunks[r].source for r, _ in ranking])[:3]
+            for name, ranking in rankings.items()
+        }
+        timings["fusion_ms"] = (time.perf_counter() - t3) * 1000
+        return Retrieval(
+            hits=hits,
+            articles=sorted(articles.items(), key=lambda kv: -kv[1]),
+            query=query,
+            top_by=top_by,
+            timings=timings,
+        )
+
+    def _fuse(self, rankings: dict[str, list[tuple[int, float]]]) -> list[Hit]:
+        hits: dict[int, Hit] = {}
+        for name, ranking in rankings.items():
+            weight = WEIGHTS[name]
+            for rank, (row, score) in enumerate(ranking):
+                hit = hits.get(row)
+                if hit is None:
+                    hit = hits[row] = Hit(chunk=self.chunks[row], row=row)
+                setattr(hit, name, score)
+                hit.ranks[name] = rank + 1
+                hit.fused += weight / (RRF_K + rank + 1)
+        return sorted(hits.values(), key=lambda h: -h.fused)
+
+
+def _top(scores: np.ndarray, k: int) -> np.ndarray:
+    if k >= len(scores):
+        return np.argsort(-scores)
+    part = np.argpartition(-scores, k)[:k]
+    return part[np.argsort(-scores[part])]
+
+
+def _unique_sources(sources: list[str]) -> list[str]:
+    out: list[str] = []
+    for s in sources:
+        if s not in out:
+            out.append(s)
+    return out

@@ -1,0 +1,174 @@
+"""Deterministic rules checked before any retrieval.
+
+Emergencies must never depend on a model's mood, so they are caught by
+readable rules in French and English, on accent-folded text where typos of the
+key words are corrected first ("respier" → "respirer"). The rules name signs
+that need urgent care after an aesthetic procedure and suicidal thoughts; they
+do not triage. Requests for a personal diagnosis or treatment advice are
+recognised the same way and sent to a consultation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.retrieval import bounded_edit_distance
+from bot.textnorm import SMS, fold, squeeze_repeats
+
+# Key words whose misspellings are corrected before the rules run.
+KEY_WORDS = """respirer respire respiration respirais etouffe etouffer etouffement suffoque poitrine thoracique
+fievre temperature frissons pus purulent abces infecte infection gonfle gonflee gonflement gorge langue
+vision floue trouble aveugle voir blanche blanchit blanchie marbree marbrure violacee violette grisatre
+livide douleur douloureux insupportable intense atroce horrible suicide suicidaire mourir vivre tuer
+breathe breathing breath swallow chest fever pus spreading swelling swollen throat tongue blurry blurred
+blind vision mottled white purple grey gray pain severe unbearable excruciating suicide suicidal kill die
+conscience evanoui evanouie fainted unconscious avaler""".split()
+_KEY_BY_PREFIX: dict[str, list[str]] = {}
+for _w in KEY_WORDS:
+    _KEY_BY_PREFIX.setdefault(_w[:2], []).append(_w)
+
+
+def normalise_for_rules(text: str) -> str:
+    """Folded, punctuation-free text where near-misses of key words are corrected."""
+    # "can't" → "cant", "don't" → "dont"; French elisions ("j'ai") become two words.
+    folded = re.sub(r"n't\b", "nt", fold(text))
+    tokens = re.findall(r"[a-z0-9]+", folded.replace("'", " "))
+    out = []
+    for token in tokens:
+        token = squeeze_repeats(token)
+        if len(token) >= 5 and token not in KEY_WORDS:
+            limit = 1 if len(token) < 8 else 2
+            for key in _KEY_BY_PREFIX.get(token[:2], []):
+                if bounded_edit_distance(token, key, limit) <= limit:
+                    token = key
+                    break
+        out.extend(SMS.get(token, token).split())
+    return " " + " ".join(out) + " "
+
+
+def _any(*patterns: str) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in patterns))
+
+
+PROCEDURE = _any(
+    r" (injection|injecte|piqure|filler|acide hyaluronique|hyaluronique|botox|toxine|seance|soin|laser|"
+    r"microneedling|peeling|mesotherapie|traitement|intervention|procedure|lemon bottle|lipolyse) ",
+    r" (injection|injected|filler|fillers|botox|treatment|procedure|session|laser|peel|microneedling) ",
+)
+SEVERE_PAIN = _any(
+    r" (douleur|douleurs|mal) (intense|intenses|insupportable|atroce|horrible|enorme|tres forte|forte|terrible)",
+    r" (tres|trop|horriblement|atrocement|super) mal ", r" insupportable ", r" atroce ",
+    r" (severe|intense|unbearable|excruciating|terrible|extreme|really bad|awful) pain",
+    r" hurts? (so much|a lot|terribly|badly|like hell)", r" unbearable ", r" excruciating ",
+)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One emergency rule: a name (shown to staff) and a test on normalised text."""
+
+    name: str
+    pattern: re.Pattern[str]
+    needs: tuple[re.Pattern[str], ...] = ()
+
+    def fires(self, text: str) -> bool:
+        return bool(self.pattern.search(text)) and all(n.search(text) for n in self.needs)
+
+
+EMERGENCY_RULES: tuple[Rule, ...] = (
+    Rule("suicidal_thoughts", _any(
+        r" suicid", r" me (tuer|suicider|foutre en l air) ", r" mettre fin a (mes jours|ma vie)",
+        r" en finir ", r" (plus|pas) envie de vivre", r" envie de mourir", r" veux mourir", r" me faire du mal",
+        r" kill myself", r" end (my life|it all)", r" ending (it all|my life)", r" want to die", r" wanna die", r" (dont|do not) want to live",
+        r" self harm", r" hurt myself", r" better off dead", r" no reason to live",
+    )),
+    Rule("breathing_or_throat", _any(
+        r" (du mal|difficulte|difficultes|peine|n arrive pas|narrive pas|impossible) a respirer",
+        r" (je )?(ne )?(peux|peut|arrive) (plus|pas) (a )?respirer", r" respir[a-z]* (mal|difficilement|plus|pas bien)",
+        r" etouffe", r" suffoque", r" gorge (qui )?(gonfle|gonflee|serree|se serre|enfle)",
+        r" (gonflement|oedeme) (de la )?(gorge|langue)", r" langue (qui )?(gonfle|gonflee|enfle)",
+        r" (du mal|difficulte|peine) a avaler", r" (cant|can not|cannot|hard to|trouble|difficulty|struggling to) breath",
+        r" short(ness)? of breath", r" breathing (problem|difficult|trouble)", r" choking",
+        r" throat (is |feels )?(swell|swollen|closing|tight)", r" (swollen|swelling) (throat|tongue)",
+        r" tongue (is )?(swell|swollen)", r" (trouble|difficulty|hard to) swallow",
+    )),
+    Rule("vision_problem", _any(
+        r" (je )?(ne )?vois (plus|flou|trouble|double|mal|noir)", r" vision (floue|trouble|double|brouillee)",
+        r" (vue|vision) (qui )?(se )?(trouble|brouille|baisse|floue)", r" (perte|perdu|baisse) (de )?(la )?(vue|vision)",
+        r" trouble(s)? (de la |visuel)(vue|vision|s)?", r" aveugle", r" voile devant (l|les) (oeil|yeux)",
+        r" (blurry|blurred|double|lost|losing|loss of|partial) (vision|sight)", r" (cant|can not|cannot) see",
+        r" vision (is )?(blurry|blurred|gone|loss)", r" went blind", r" blind in",
+    )),
+    Rule("skin_colour_change", _any(
+        r" (peau|zone|levre|levres|nez|joue|front) (qui )?(devient|est devenue|devenue|toute|tres)? ?(blanche|blanchie|grise|grisatre|violette|violacee|marbree|livide)",
+        r" blanchit", r" marbree", r" marbrure", r" violacee", r" livide",
+        r" skin (is |turned |turning |went |going )?(white|pale|grey|gray|blotchy|purple|mottled|dusky)",
+        r" (white|mottled|purple|dusky|blanched) (patch|area|skin|spot)", r" mottled", r" blanch",
+    ), needs=(_any(PROCEDURE.pattern, SEVERE_PAIN.pattern),)),
+    Rule("infection_signs", _any(
+        r" (fievre|temperature|frissons|fever|chills)[a-z ]{0,60} (rougeur|rouge|pus|gonfl|chaud|infect|abces|redness|red|swell|hot|spreading|oozing)",
+        r" (rougeur|rouge|pus|gonfl|chaud|infect|abces|redness|red|swell|hot|spreading|oozing)[a-z ]{0,60} (fievre|temperature|frissons|fever|chills)",
+        r" pus [a-z ]{0,40}(s etend|setend|etend|partout|gonfl|spreading|fievre|fever)",
+        r" (rougeur|redness|red) [a-z ]{0,30}(s etend|setend|etend|spreading|spreads)[a-z ]{0,40} (pus|fievre|fever|chaud|hot)",
+    )),
+    Rule("chest_pain", _any(
+        r" (douleur|douleurs|mal|oppression|serrement) (dans|a|au niveau de) (la )?poitrine", r" douleur thoracique",
+        r" oppression thoracique", r" chest (pain|hurts|tight|pressure)", r" pain in (my|the) chest",
+    )),
+    Rule("severe_pain_after_procedure", SEVERE_PAIN, needs=(PROCEDURE,)),
+    Rule("loss_of_consciousness", _any(
+        r" (perte|perdu) (de )?connaissance", r" evanoui", r" malaise grave", r" faint(ed)?", r" passed out",
+        r" unconscious",
+    )),
+)
+
+PERSONAL_ADVICE = _any(
+    # diagnosis of one's own body
+    r" (est ce|c est|serait ce|ca pourrait etre|je pense que c est|ai je|j ai) (un |une |le |la |du )?(cancer|melanome|tumeur|carcinome)",
+    r" grain de beaute [a-z ]{0,40}(change|grossit|saigne|bouge|noircit|grandit|evolue)",
+    r" (qu est ce que|qu est ce qu) j ai", r" (c est quoi|qu est ce que c est) (ce|cette|mon|ma) (bouton|tache|plaque|bosse|boule)",
+    r" (diagnostiquer|diagnostic de) (mon|ma|mes)", r" (dois je|je dois|faut il que je) (arreter|stopper|prendre|changer) (mon|ma|mes) ",
+    r" (is it|is this|could it be|could this be|do i have) (a |an )?(cancer|melanoma|tumou?r|skin cancer)",
+    r" mole [a-z ]{0,40}(chang|grow|bleed|dark)", r" what do i have", r" diagnose (me|my)",
+    # one's own medication
+    r" (mon|ma|mes) (traitement|medicament|medicaments|medoc|medocs|pilule|anticoagulant|anticoagulants|antidepresseur|antibiotique|antibiotiques)",
+    r" (avec|sous) (du |de l |un |une |des )?(roaccutane|isotretinoine|anticoagulant|kardegic|aspirine|previscan|xarelto|eliquis|antidepresseur|antibiotique|ibuprofene)",
+    r" je (prends|suis sous|prend) (du |de l |un |une |des )?[a-z]+ [a-z ]{0,40}(est ce que|puis je|je peux|compatible|possible|risque)",
+    r" (my|with) (medication|medications|meds|medicine|pills|treatment|blood thinner|blood thinners|antidepressant|antibiotics)",
+    r" (i am|i m|im) (taking|on) [a-z]+ [a-z ]{0,40}(can i|is it safe|ok to|okay to)",
+    r" (quelle|what) (dose|dosage)", r" how (much|many) [a-z ]{0,20}should i take",
+)
+
+INJECTION = _any(
+    r" ignore[a-z]* (all |your |previous |prior |the |tes |vos |les |toutes )*(instructions|consignes|rules|regles)",
+    r" (system|systeme) prompt", r" prompt systeme", r" (developer|admin|debug|dan) mode", r" jailbreak",
+    r" (oublie|oubliez|forget) (tes|vos|your|all|toutes) (instructions|consignes|regles|rules)",
+    r" (reveal|print|show|affiche|montre|donne) (me )?(your|ton|votre|tes|vos) (instructions|prompt|consignes|configuration)",
+    r" (you are|tu es|vous etes) (now|maintenant|desormais) ",
+)
+SMALL_TALK = _any(
+    r"^ (bonjour|bonsoir|salut|coucou|hello|hi|hey|merci|thanks|thank you|ok|okay|d accord|au revoir|bye|test)( [a-z]+)? $",
+    r"^ (qui es tu|tu es qui|who are you|are you (a )?(bot|human|robot)|es tu (un )?(robot|humain)|ca va|comment (ca va|vas tu)|how are you) $",
+)
+
+
+def emergency_rule(text: str) -> str | None:
+    """Name of the first emergency rule that fires, or None."""
+    norm = normalise_for_rules(text)
+    for rule in EMERGENCY_RULES:
+        if rule.fires(norm):
+            return rule.name
+    return None
+
+
+def asks_personal_advice(text: str) -> bool:
+    return bool(PERSONAL_ADVICE.search(normalise_for_rules(text)))
+
+
+def is_prompt_injection(text: str) -> bool:
+    return bool(INJECTION.search(normalise_for_rules(text)))
+
+
+def is_small_talk(text: str) -> bool:
+    return bool(SMALL_TALK.search(normalise_for_rules(text)))

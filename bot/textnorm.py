@@ -1,0 +1,133 @@
+"""Normalising patient text for matching: accents, SMS spelling, stems, language.
+
+Patients type without accents, in SMS spelling ("c koi", "pk", "rdv"), with
+typos, and sometimes in English about French articles. Every keyword matcher
+in the bot sees text through these functions, so the articles and the
+questions meet in the same form.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import Stemmer
+
+WORD = re.compile(r"[a-z0-9]+")
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
+
+# SMS and chat spellings seen in French patient messages, folded.
+SMS = {
+    "c": "c est", "koi": "quoi", "kwa": "quoi", "pk": "pourquoi", "pq": "pourquoi", "pkoi": "pourquoi",
+    "pourquoa": "pourquoi", "rdv": "rendez vous", "bcp": "beaucoup", "tjs": "toujours", "tt": "tout",
+    "ds": "dans", "ki": "qui", "ke": "que", "kel": "quel", "kelle": "quelle", "kan": "quand", "qd": "quand",
+    "jpeux": "je peux", "jpe": "je peux", "chui": "je suis", "jsuis": "je suis", "dc": "donc",
+    "stp": "s il te plait", "svp": "s il vous plait", "mm": "meme", "pr": "pour", "pb": "probleme",
+    "cb": "combien", "combi1": "combien", "bi1": "bien", "ya": "il y a", "yaura": "il y aura",
+    "plu": "plus", "g": "j ai", "ct": "c etait", "vs": "vous", "ns": "nous", "prix": "prix", "tarif": "tarif",
+}
+
+FR_STOP = set(
+    """a au aux avec ce ces c cela celle celui cet cette d dans de des du elle elles en et eux il ils je
+    j l la le les leur leurs lui m ma mais me meme mes moi mon n ne nos notre nous on ou par pas pour
+    qu que qui s sa se ses son sur t ta te tes toi ton tu un une vos votre vous y est sont ai as avez
+    ont etre avoir fait faire faut peut peux puis pouvez estce quoi quel quelle quels quelles comment
+    combien pourquoi quand ou donc alors si tres plus moins bien aussi tout tous toute toutes ca
+    bonjour merci svp est-ce es suis sommes etes etait ete sera seront serait
+    il y a chez apres avant pendant depuis entre sans sous vers contre dois doit devez
+    besoin veux voudrais aimerais savoir dire possible normal c'est""".split()
+)
+EN_STOP = set(
+    """a an the and or but if of to in on at by for with from about as is are was were be been being
+    do does did have has had i me my we our you your he she it its they them their this that these
+    those what which who whom why how when where can could should would will shall may might must
+    not no yes so than too very just also there here any some more most much many after before
+    during while again further then once all each few other such only own same into over under up
+    down out off hello hi thanks thank please know want need tell get""".split()
+)
+FR_MARKERS = FR_STOP - EN_STOP - {"a", "on", "as", "me", "son", "sur"}
+EN_MARKERS = EN_STOP - FR_STOP - {"a", "on", "as", "me", "son", "an", "i"}
+
+_stemmer_fr = Stemmer.Stemmer("french")
+
+
+def clean_input(text: str) -> str:
+    """Remove control and zero-width characters and squeeze whitespace."""
+    text = unicodedata.normalize("NFC", text)
+    text = CONTROL.sub(" ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+@lru_cache(maxsize=65536)
+def fold(text: str) -> str:
+    """Lower case, no accents, ligatures spelled out, curly quotes straightened."""
+    text = text.lower().replace("œ", "oe").replace("æ", "ae").replace("’", "'").replace("ß", "ss")
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def words(text: str) -> list[str]:
+    """Folded words, SMS spellings expanded (``c koi`` → ``c est quoi``)."""
+    out: list[str] = []
+    for word in WORD.findall(fold(text)):
+        out.extend(SMS.get(word, word).split())
+    return out
+
+
+def squeeze_repeats(word: str) -> str:
+    """``coooool`` → ``col``: three or more repeated letters are a typing habit, not spelling."""
+    return re.sub(r"(.)\1{2,}", r"\1", word)
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    return _stemmer_fr.stemWord(word)
+
+
+def content_terms(text: str) -> list[str]:
+    """Stemmed words of a text without stop words: what keyword search matches on."""
+    return [stem(squeeze_repeats(w)) for w in words(text) if len(w) > 1 and w not in FR_STOP and w not in EN_STOP]
+
+
+def letters_ratio(text: str) -> float:
+    if not text:
+        return 0.0
+    return sum(ch.isalpha() for ch in text) / len(text)
+
+
+_langid = None
+
+
+def _langid_classify(text: str) -> str:
+    global _langid
+    if _langid is None:
+        from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+        _langid = LanguageIdentifier.from_model_file(MODEL_FILE)
+        _langid.set_languages(["fr", "en", "es", "de", "it", "pt", "nl", "ar", "ru", "zh", "ja", "pl", "ro", "tr"])
+    return _langid.classify(text)[0]
+
+
+def detect_language(text: str) -> str:
+    """``fr``, ``en`` or another ISO code; French when nothing tells.
+
+    Stop words decide between French and English (reliable on short, misspelt
+    questions); a character n-gram model names other languages.
+    """
+    ws = words(text)
+    if not ws:
+        return "fr"
+    fr = sum(w in FR_MARKERS for w in ws)
+    en = sum(w in EN_MARKERS for w in ws)
+    if fr > en:
+        return "fr"
+    if en > fr:
+        return "en"
+    if not any(ch.isalpha() for ch in text):
+        return "fr"
+    guess = _langid_classify(text)
+    if guess in ("fr", "en"):
+        return guess
+    # A guess on a few words with no stop word at all is noise ("microneedling retinol").
+    return guess if len(ws) >= 3 else "fr"

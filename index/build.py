@@ -1,0 +1,225 @@
+"""Building and updating the index.
+
+A full build and an incremental update are the same procedure: load the
+articles, reuse the chunks and vectors of every article whose sha256 has not
+changed, embed the rest, and write a new version. A full build simply reuses
+nothing. That is why an update gives the same index as a full build of the same
+content.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from filelock import FileLock, Timeout
+
+from bot.settings import Settings
+from index.articles import Article, LoadFailure, load_articles
+from index.chunking import Chunk, chunk_article, chunk_size_for_model
+from index.embedder import Embedder, load_embedder
+from index.store import (
+    IndexCorrupt,
+    IndexMissing,
+    IndexProblem,
+    LoadedIndex,
+    append_history,
+    load_current,
+    write_version,
+)
+
+log = logging.getLogger(__name__)
+LOCK_FILE = ".lock"
+
+
+class IndexBusy(IndexProblem):
+    """Another process is writing the index."""
+
+
+class UpdateAborted(IndexProblem):
+    """``strict`` was asked and some articles failed: the live index was kept."""
+
+
+@dataclass
+class UpdateReport:
+    """What a build or an update did, as printed by the CLI and kept in the history."""
+
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failed: list[dict] = field(default_factory=list)
+    kept_previous: list[str] = field(default_factory=list)
+    chunks_embedded: int = 0
+    seconds: float = 0.0
+    version: int | None = None
+    written: bool = False
+    articles: int = 0
+    chunks: int = 0
+    full_rebuild_reason: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def index_lock(index_dir: Path, wait_seconds: float = 0.0) -> FileLock:
+    """The lock that makes sure only one process writes ``index_dir`` at a time."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(index_dir / LOCK_FILE), timeout=wait_seconds)
+
+
+def _reusable_previous(
+    settings: Settings, embedder: Embedder, full: bool
+) -> tuple[LoadedIndex | None, str | None]:
+    """The live index if its vectors may be reused, else None and the reason."""
+    if full:
+        return None, "full build requested"
+    try:
+        prev = load_current(settings.index_dir)
+    except IndexMissing:
+        return None, "no index yet"
+    except IndexCorrupt as exc:
+        return None, f"previous index unusable: {exc}"
+    chunking = prev.manifest.get("chunking", {})
+    if prev.manifest.get("model") != embedder.name or prev.manifest.get("dimension") != embedder.dimension:
+        return None, f"model changed ({prev.manifest.get('model')} -> {embedder.name})"
+    if chunking.get("requested_chars") != settings.chunk_chars or chunking.get("overlap") != settings.chunk_overlap:
+        return None, "chunking settings changed"
+    return prev, None
+
+
+def sync_index(
+    settings: Settings,
+    *,
+    embedder: Embedder | None = None,
+    full: bool = False,
+    strict: bool = False,
+    progress: bool = False,
+    articles: tuple[list[Article], list[LoadFailure]] | None = None,
+    wait_for_lock: float = 0.0,
+) -> UpdateReport:
+    """Bring the index in ``settings.index_dir`` in line with the articles.
+
+    Args:
+        settings: where the content and the index live, model and chunking.
+        embedder: the model to use (loaded from settings when None).
+        full: re-embed everything instead of reusing unchanged articles.
+        strict: abort, keeping the live index, if any article fails to load.
+        progress: show a progress bar while embedding.
+        articles: already loaded articles and failures (website sources);
+            read from ``settings.content_dir`` when None.
+        wait_for_lock: seconds to wait for another writer before giving up.
+
+    Raises:
+        IndexBusy: another process holds the lock.
+        UpdateAborted: strict mode and some article failed.
+    """
+    started = time.perf_counter()
+    lock = index_lock(settings.index_dir, wait_for_lock)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise IndexBusy(
+            f"another build or update is running on {settings.index_dir}; try again when it ends"
+        ) from None
+    try:
+        return _sync_locked(settings, embedder, full, strict, progress, articles, started)
+    finally:
+        lock.release()
+
+
+def _sync_locked(settings, embedder, full, strict, progress, articles, started) -> UpdateReport:
+    loaded, failures = articles if articles is not None else load_articles(settings.content_dir)
+    embedder = embedder or load_embedder(settings.embedding_model)
+    prev, reason = _reusable_previous(settings, embedder, full)
+    report = UpdateReport(full_rebuild_reason=reason)
+    report.failed = [{"source": f.source, "error": f.error} for f in failures]
+    if strict and failures:
+        names = ", ".join(f.source for f in failures)
+        raise UpdateAborted(f"{len(failures)} article(s) failed ({names}); the live index was kept")
+
+    prev_articles: dict[str, dict] = prev.manifest.get("articles", {}) if prev else {}
+    prev_chunks: dict[str, list[int]] = {}
+    if prev:
+        for row, chunk in enumerate(prev.chunks):
+            prev_chunks.setdefault(chunk.source, []).append(row)
+    prev_vectors = prev.vectors() if prev else None
+
+    effective_chars = chunk_size_for_model(settings.chunk_chars, embedder.max_seq_length)
+    by_source: dict[str, tuple[list[Chunk], np.ndarray | None]] = {}
+    meta: dict[str, dict] = {}
+    for article in loaded:
+        old = prev_articles.get(article.source)
+        if old and old.get("sha256") == article.sha256 and article.source in prev_chunks:
+            rows = prev_chunks[article.source]
+            by_source[article.source] = ([prev.chunks[r] for r in rows], prev_vectors[rows])
+        else:
+            (report.changed if old else report.added).append(article.source)
+            by_source[article.source] = (chunk_article(article, effective_chars, settings.chunk_overlap), None)
+        meta[article.source] = {
+            "sha256": article.sha256,
+            "title": article.title,
+            "url": article.url,
+            "updated": article.updated,
+            "lang": article.lang,
+        }
+    # A broken article that was indexed before keeps its last good version.
+    for failure in failures:
+        if failure.source in prev_articles and failure.source in prev_chunks:
+            rows = prev_chunks[failure.source]
+            by_source[failure.source] = ([prev.chunks[r] for r in rows], prev_vectors[rows])
+            meta[failure.source] = prev_articles[failure.source]
+            report.kept_previous.append(failure.source)
+    report.removed = sorted(set(prev_articles) - set(by_source))
+
+    if prev and not (report.added or report.changed or report.removed):
+        report.version = prev.version
+        report.articles = len(prev_articles)
+        report.chunks = len(prev.chunks)
+        report.seconds = round(time.perf_counter() - started, 3)
+        return report
+
+    to_embed = [c for src in sorted(by_source) if by_source[src][1] is None for c in by_source[src][0]]
+    new_vectors = embedder.encode_documents(
+        [c.embedding_text for c in to_embed], batch_size=settings.embed_batch_size, progress=progress
+    )
+    report.chunks_embedded = len(to_embed)
+
+    chunks: list[Chunk] = []
+    parts: list[np.ndarray] = []
+    cursor = 0
+    for src in sorted(by_source):
+        src_chunks, vectors = by_source[src]
+        if vectors is None:
+            vectors = new_vectors[cursor : cursor + len(src_chunks)]
+            cursor += len(src_chunks)
+        meta[src]["chunks"] = len(src_chunks)
+        chunks.extend(src_chunks)
+        parts.append(vectors)
+    all_vectors = np.concatenate(parts) if parts else np.zeros((0, embedder.dimension), dtype=np.float32)
+
+    manifest = {
+        "model": embedder.name,
+        "dimension": embedder.dimension,
+        "chunking": {
+            "splitter": "markdown-headers+recursive",
+            "requested_chars": settings.chunk_chars,
+            "effective_chars": effective_chars,
+            "overlap": settings.chunk_overlap,
+        },
+        "content_dir": str(settings.content_dir),
+        "articles": meta,
+    }
+    manifest["build_seconds"] = round(time.perf_counter() - started, 3)
+    path = write_version(settings.index_dir, chunks, all_vectors, manifest, keep=settings.keep_versions)
+    report.version = int(path.name[1:])
+    report.written = True
+    report.articles = len(meta)
+    report.chunks = len(chunks)
+    report.seconds = round(time.perf_counter() - started, 3)
+    entry = {"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **report.to_dict()}
+    append_history(settings.index_dir, entry)
+    log.info("index written", extra={"version": report.version, "chunks": report.chunks})
+    return report

@@ -1,0 +1,321 @@
+"""The index on disk: versioned folders, a manifest, and an atomic switch.
+
+Layout under the index folder::
+
+    versions/v000007/  manifest.json  faiss.index  chunks.jsonl
+    CURRENT            name of the live version (replaced with os.replace)
+    history.jsonl      one line per build or update, for the staff view
+    .lock              held by the one process that writes
+
+A version is written under a temporary name, flushed to disk, renamed, and only
+then named in ``CURRENT``; a reader therefore sees the old index or the new
+one, never half of one. The manifest lists every file's sha256, so a truncated
+or damaged version is detected at load and the previous one is used instead.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from index.articles import sha256_bytes
+from index.chunking import Chunk
+
+log = logging.getLogger(__name__)
+
+INDEX_FORMAT = 1
+CURRENT_FILE = "CURRENT"
+VERSIONS_DIR = "versions"
+FAISS_FILE = "faiss.index"
+CHUNKS_FILE = "chunks.jsonl"
+MANIFEST_FILE = "manifest.json"
+HISTORY_FILE = "history.jsonl"
+# Below this many vectors exact search is both exact and fast enough (< 2 ms).
+HNSW_THRESHOLD = 50_000
+
+
+class IndexProblem(RuntimeError):
+    """Base for index problems that a user must act on."""
+
+
+class IndexMissing(IndexProblem):
+    pass
+
+
+class IndexCorrupt(IndexProblem):
+    pass
+
+
+class IndexMismatch(IndexProblem):
+    """The index was built with another model or chunking than the settings ask for."""
+
+
+@dataclass
+class LoadedIndex:
+    """A version loaded in memory: its manifest, chunks and FAISS index."""
+
+    path: Path
+    manifest: dict
+    chunks: list[Chunk]
+    faiss_index: faiss.Index
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def version(self) -> int:
+        return int(self.manifest["version"])
+
+    def vectors(self) -> np.ndarray:
+        """All stored vectors, in chunk order (used to reuse them on update)."""
+        n = self.faiss_index.ntotal
+        if n == 0:
+            return np.zeros((0, int(self.manifest["dimension"])), dtype=np.float32)
+        return self.faiss_index.reconstruct_n(0, n)
+
+
+def make_faiss_index(vectors: np.ndarray, dimension: int) -> tuple[faiss.Index, str]:
+    """Exact inner-product search for small corpora, HNSW for large ones."""
+    if len(vectors) >= HNSW_THRESHOLD:
+        index = faiss.IndexHNSWFlat(dimension, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+        index.hnsw.efSearch = 96
+        kind = "hnsw32"
+    else:
+        index = faiss.IndexFlatIP(dimension)
+        kind = "flat"
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index, kind
+
+
+def _fsync_write(path: Path, data: bytes) -> None:
+    with open(path, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def list_versions(index_dir: Path) -> list[str]:
+    """Finished version folders, oldest first (temporary folders are ignored)."""
+    root = index_dir / VERSIONS_DIR
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and p.name.startswith("v"))
+
+
+def current_version_name(index_dir: Path) -> str | None:
+    try:
+        name = (index_dir / CURRENT_FILE).read_text().strip()
+    except FileNotFoundError:
+        return None
+    return name or None
+
+
+def next_version_number(index_dir: Path) -> int:
+    versions = list_versions(index_dir)
+    return int(versions[-1][1:]) + 1 if versions else 1
+
+
+def write_version(
+    index_dir: Path, chunks: list[Chunk], vectors: np.ndarray, manifest: dict, keep: int = 3
+) -> Path:
+    """Write a complete new version and make it the live one in one atomic step.
+
+    Args:
+        index_dir: the index folder (created if needed).
+        chunks: chunks in the same order as ``vectors``.
+        vectors: normalised float32 vectors, one row per chunk.
+        manifest: model, dimension, chunking and articles; files and version are added here.
+        keep: how many versions to keep on disk (the live one included).
+
+    Returns:
+        The folder of the new live version.
+    """
+    root = index_dir / VERSIONS_DIR
+    root.mkdir(parents=True, exist_ok=True)
+    number = next_version_number(index_dir)
+    tmp = root / f".tmp-{uuid.uuid4().hex}"
+    tmp.mkdir()
+    try:
+        dimension = int(manifest["dimension"])
+        index, kind = make_faiss_index(vectors, dimension)
+        faiss_bytes = faiss.serialize_index(index).tobytes()
+        chunk_bytes = "".join(
+            json.dumps(c.to_dict(), ensure_ascii=False) + "\n" for c in chunks
+        ).encode("utf-8")
+        _fsync_write(tmp / FAISS_FILE, faiss_bytes)
+        _fsync_write(tmp / CHUNKS_FILE, chunk_bytes)
+        full = dict(manifest)
+        full.update(
+            index_format=INDEX_FORMAT,
+            version=number,
+            index_type=kind,
+            chunk_count=len(chunks),
+            files={FAISS_FILE: sha256_bytes(faiss_bytes), CHUNKS_FILE: sha256_bytes(chunk_bytes)},
+        )
+        full.setdefault("built_at", time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+        _fsync_write(tmp / MANIFEST_FILE, json.dumps(full, ensure_ascii=False, indent=2).encode())
+        final = root / f"v{number:06d}"
+        os.rename(tmp, final)
+        _fsync_dir(root)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    switch_current(index_dir, final.name)
+    prune_versions(index_dir, keep)
+    return final
+
+
+def switch_current(index_dir: Path, name: str) -> None:
+    """Point ``CURRENT`` at ``name`` atomically (write aside, then rename over)."""
+    tmp = index_dir / f".{CURRENT_FILE}.{uuid.uuid4().hex}"
+    _fsync_write(tmp, (name + "\n").encode())
+    os.replace(tmp, index_dir / CURRENT_FILE)
+    _fsync_dir(index_dir)
+
+
+def prune_versions(index_dir: Path, keep: int) -> None:
+    """Delete old versions beyond ``keep`` and temporary leftovers of killed writers."""
+    root = index_dir / VERSIONS_DIR
+    live = current_version_name(index_dir)
+    for leftover in root.glob(".tmp-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    versions = list_versions(index_dir)
+    for name in versions[: max(0, len(versions) - max(keep, 1))]:
+        if name != live:
+            shutil.rmtree(root / name, ignore_errors=True)
+
+
+def load_version(path: Path) -> LoadedIndex:
+    """Load and verify one version folder, or raise IndexCorrupt."""
+    try:
+        manifest = json.loads((path / MANIFEST_FILE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise IndexCorrupt(f"{path.name}: manifest.json is missing") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise IndexCorrupt(f"{path.name}: manifest.json is not valid JSON ({exc})") from None
+    if manifest.get("index_format") != INDEX_FORMAT:
+        raise IndexCorrupt(f"{path.name}: unknown index format {manifest.get('index_format')!r}")
+    blobs: dict[str, bytes] = {}
+    for name, expected in manifest.get("files", {}).items():
+        try:
+            blobs[name] = (path / name).read_bytes()
+        except FileNotFoundError:
+            raise IndexCorrupt(f"{path.name}: {name} is missing") from None
+        if sha256_bytes(blobs[name]) != expected:
+            raise IndexCorrupt(f"{path.name}: {name} is damaged (checksum mismatch)")
+    if FAISS_FILE not in blobs or CHUNKS_FILE not in blobs:
+        raise IndexCorrupt(f"{path.name}: manifest does not list the index files")
+    index = faiss.deserialize_index(np.frombuffer(blobs[FAISS_FILE], dtype=np.uint8))
+    if hasattr(index, "hnsw"):
+        index.hnsw.efSearch = 96
+    chunks = [
+        Chunk.from_dict(json.loads(line))
+        for line in blobs[CHUNKS_FILE].decode("utf-8").splitlines()
+        if line.strip()
+    ]
+    if len(chunks) != index.ntotal:
+        raise IndexCorrupt(f"{path.name}: {len(chunks)} chunks but {index.ntotal} vectors")
+    return LoadedIndex(path=path, manifest=manifest, chunks=chunks, faiss_index=index)
+
+
+def load_current(index_dir: Path, fallback: bool = True) -> LoadedIndex:
+    """Load the live version; if it is damaged, the newest older one that loads.
+
+    Raises:
+        IndexMissing: there is no index in ``index_dir``.
+        IndexCorrupt: no version loads (or the live one does not and fallback is off).
+    """
+    live = current_version_name(index_dir)
+    versions = list_versions(index_dir)
+    if live is None or live not in versions:
+        if not versions:
+            raise IndexMissing(
+                f"no index in {index_dir}: build one with `python -m index build`"
+            )
+        live = versions[-1]
+    candidates = [live] + ([v for v in reversed(versions) if v != live] if fallback else [])
+    problems: list[str] = []
+    for name in candidates:
+        try:
+            loaded = load_version(index_dir / VERSIONS_DIR / name)
+        except IndexCorrupt as exc:
+            log.error("index version unusable", extra={"version": name, "error": str(exc)})
+            problems.append(str(exc))
+            continue
+        loaded.warnings = [f"{p}; using {name} instead" for p in problems]
+        return loaded
+    raise IndexCorrupt("no usable index version: " + "; ".join(problems) + ". Rebuild with `python -m index build`.")
+
+
+def check_compatible(manifest: dict, model_name: str, chunk_chars: int, chunk_overlap: int) -> None:
+    """Refuse an index built with another model or chunking than the one configured."""
+    built = manifest.get("model")
+    if built != model_name:
+        raise IndexMismatch(
+            f"the index was built with model {built!r} but the settings use {model_name!r}; "
+            "rebuild it with `python -m index build`"
+        )
+    chunking = manifest.get("chunking", {})
+    if chunking.get("requested_chars") != chunk_chars or chunking.get("overlap") != chunk_overlap:
+        raise IndexMismatch(
+            f"the index was built with chunks of {chunking.get('requested_chars')}/{chunking.get('overlap')} "
+            f"characters but the settings ask for {chunk_chars}/{chunk_overlap}; "
+            "rebuild it with `python -m index build`"
+        )
+
+
+def rollback(index_dir: Path) -> str:
+    """Make the version before the live one live again; return its name."""
+    live = current_version_name(index_dir)
+    versions = list_versions(index_dir)
+    older = [v for v in versions if live is None or v < live]
+    if not older:
+        raise IndexMissing("no earlier version to roll back to")
+    for name in reversed(older):
+        try:
+            load_version(index_dir / VERSIONS_DIR / name)
+        except IndexCorrupt:
+            continue
+        switch_current(index_dir, name)
+        return name
+    raise IndexCorrupt("no earlier version loads")
+
+
+def append_history(index_dir: Path, entry: dict) -> None:
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / HISTORY_FILE, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
+
+def read_history(index_dir: Path, limit: int = 50) -> list[dict]:
+    try:
+        lines = (index_dir / HISTORY_FILE).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return []
+    out = []
+    for line in lines[-limit:]:
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            continue
+    return list(reversed(out))
