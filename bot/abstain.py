@@ -21,7 +21,7 @@ from pathlib import Path
 from bot.retrieval import Retrieval, Retriever
 
 MODEL_FILE = Path(__file__).with_name("abstention.json")
-FEATURES = ("coverage", "top_coverage", "dense_top", "ngram_top", "agreement", "margin", "is_english", "n_terms")
+FEATURES = ("coverage", "top_coverage", "dense_top", "ngram_top", "agreement", "margin", "foreign", "n_terms")
 
 
 def features(retrieval: Retrieval, retriever: Retriever, language: str) -> dict[str, float]:
@@ -29,7 +29,7 @@ def features(retrieval: Retrieval, retriever: Retriever, language: str) -> dict[
     q = retrieval.query
     hits = retrieval.hits
     if not hits:
-        return dict.fromkeys(FEATURES, 0.0) | {"is_english": float(language != "fr")}
+        return dict.fromkeys(FEATURES, 0.0) | {"foreign": float(language != "fr")}
     top_source = retrieval.articles[0][0]
     top_chunks = [h for h in hits if h.chunk.source == top_source][:3]
     present: set[str] = set()
@@ -54,7 +54,7 @@ def features(retrieval: Retrieval, retriever: Retriever, language: str) -> dict[
         "ngram_top": max((h.ngram for h in hits), default=0.0),
         "agreement": agreement,
         "margin": (first - second) / first if first else 0.0,
-        "is_english": float(language != "fr"),
+        "foreign": float(language != "fr"),
         "n_terms": min(len(q.terms), 8) / 8,
     }
 

@@ -25,7 +25,8 @@ from index.embedder import Embedder, load_embedder
 from index.store import check_compatible, current_version_name, load_current
 
 log = logging.getLogger(__name__)
-EMERGENCY_SCAN_CHARS = 5000
+# Emergency rules read the whole of any message a patient could plausibly type.
+EMERGENCY_SCAN_CHARS = 20_000
 
 
 @dataclass

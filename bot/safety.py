@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from bot.retrieval import bounded_edit_distance
-from bot.textnorm import SMS, fold, squeeze_repeats
+from bot.textnorm import fold, split_words, squeeze_repeats
 
 # Key words whose misspellings are corrected before the rules run.
 KEY_WORDS = """respirer respire respiration respirais etouffe etouffer etouffement suffoque poitrine thoracique
@@ -24,6 +24,9 @@ livide douleur douloureux insupportable intense atroce horrible suicide suicidai
 breathe breathing breath swallow chest fever pus spreading swelling swollen throat tongue blurry blurred
 blind vision mottled white purple grey gray pain severe unbearable excruciating suicide suicidal kill die
 conscience evanoui evanouie fainted unconscious avaler""".split()
+# Real words one typo away from a key word, which must stay what they are.
+PROTECTED = set("""injection injections injecte injectee injecter violente violent violents double doubles
+infecter reinjection trouver souffle breathes""".split())
 _KEY_BY_PREFIX: dict[str, list[str]] = {}
 for _w in KEY_WORDS:
     _KEY_BY_PREFIX.setdefault(_w[:2], []).append(_w)
@@ -33,17 +36,16 @@ def normalise_for_rules(text: str) -> str:
     """Folded, punctuation-free text where near-misses of key words are corrected."""
     # "can't" → "cant", "don't" → "dont"; French elisions ("j'ai") become two words.
     folded = re.sub(r"n't\b", "nt", fold(text))
-    tokens = re.findall(r"[a-z0-9]+", folded.replace("'", " "))
     out = []
-    for token in tokens:
+    for token in split_words(folded):
         token = squeeze_repeats(token)
-        if len(token) >= 5 and token not in KEY_WORDS:
+        if len(token) >= 5 and token not in KEY_WORDS and token not in PROTECTED:
             limit = 1 if len(token) < 8 else 2
             for key in _KEY_BY_PREFIX.get(token[:2], []):
                 if bounded_edit_distance(token, key, limit) <= limit:
                     token = key
                     break
-        out.extend(SMS.get(token, token).split())
+        out.append(token)
     return " " + " ".join(out) + " "
 
 
@@ -82,9 +84,12 @@ EMERGENCY_RULES: tuple[Rule, ...] = (
         r" en finir ", r" (plus|pas) envie de vivre", r" envie de mourir", r" veux mourir", r" me faire du mal",
         r" kill myself", r" end (my life|it all)", r" ending (it all|my life)", r" want to die", r" wanna die", r" (dont|do not) want to live",
         r" self harm", r" hurt myself", r" better off dead", r" no reason to live",
+        r" (mieux|mieux) sans moi", r" better off without me", r" (vaut|vaux) (plus|pas) la peine (de vivre|de continuer)",
+        r" (plus|pas) la force de (vivre|continuer)", r" disparaitre pour toujours", r" (dont|do not) want to be here anymore",
+        r" no point (in )?(living|going on)", r" (plus|pas) de raison de vivre",
     )),
     Rule("breathing_or_throat", _any(
-        r" (du mal|difficulte|difficultes|peine|n arrive pas|narrive pas|impossible) a respirer",
+        r" (du mal|difficulte|difficultes|peine|n ?arrive (pas|plus)|impossible) a respirer",
         r" (je )?(ne )?(peux|peut|arrive) (plus|pas) (a )?respirer", r" respir[a-z]* (mal|difficilement|plus|pas bien)",
         r" etouffe", r" suffoque", r" gorge (qui )?(gonfle|gonflee|serree|se serre|enfle)",
         r" (gonflement|oedeme) (de la )?(gorge|langue)", r" langue (qui )?(gonfle|gonflee|enfle)",
@@ -92,6 +97,10 @@ EMERGENCY_RULES: tuple[Rule, ...] = (
         r" short(ness)? of breath", r" breathing (problem|difficult|trouble)", r" choking",
         r" throat (is |feels )?(swell|swollen|closing|tight)", r" (swollen|swelling) (throat|tongue)",
         r" tongue (is )?(swell|swollen)", r" (trouble|difficulty|hard to) swallow",
+        r" wheez", r" sifflement", r" respiration sifflante",
+        r" (face|lips|mouth|eyes) (is |are )?(puffing up|swelling up|blowing up) (really |very )?(fast|quickly)",
+        r" (visage|bouche|levres|yeux) (qui )?(gonfle|gonflent|enfle|enflent) (tres )?(vite|d un coup|brutalement|a vue d oeil)",
+        r" gonflement (brutal|soudain|rapide) (du visage|de la bouche|des levres)",
     )),
     Rule("vision_problem", _any(
         r" (je )?(ne )?vois (plus|flou|trouble|double|mal|noir)", r" vision (floue|trouble|double|brouillee)",
@@ -102,14 +111,17 @@ EMERGENCY_RULES: tuple[Rule, ...] = (
     )),
     Rule("skin_colour_change", _any(
         r" (peau|zone|levre|levres|nez|joue|front) (qui )?(devient|est devenue|devenue|toute|tres)? ?(blanche|blanchie|grise|grisatre|violette|violacee|marbree|livide)",
-        r" blanchit", r" marbree", r" marbrure", r" violacee", r" livide",
-        r" skin (is |turned |turning |went |going )?(white|pale|grey|gray|blotchy|purple|mottled|dusky)",
+        r" blanchit(?! (elle|il) )", r" marbree", r" marbrure", r" violacee", r" livide", r" noircit", r" necrose", r" necrosis",
+        r" (devient|devenu|devenue|est) (tout |toute )?(noir|noire)", r" (turning|turned|gone|going) black",
+        r" (skin|cheek|lip|lips|nose|area|chin|forehead|face) (has |is |turned |turning |went |going |gone |become |becoming )*(white|pale|grey|gray|greyish|grayish|blotchy|purple|mottled|dusky|blue|bluish)",
+        r" (est |a |sont )?(devenu|devenue|devenues|devenus) (toute |tout )?(blanche|blanc|blanches|grise|grises|violette|violettes|violacee|bleue|bleutee)",
         r" (white|mottled|purple|dusky|blanched) (patch|area|skin|spot)", r" mottled", r" blanch",
     ), needs=(_any(PROCEDURE.pattern, SEVERE_PAIN.pattern),)),
     Rule("infection_signs", _any(
-        r" (fievre|temperature|frissons|fever|chills)[a-z ]{0,60} (rougeur|rouge|pus|gonfl|chaud|infect|abces|redness|red|swell|hot|spreading|oozing)",
-        r" (rougeur|rouge|pus|gonfl|chaud|infect|abces|redness|red|swell|hot|spreading|oozing)[a-z ]{0,60} (fievre|temperature|frissons|fever|chills)",
+        r" (fievre|temperature|frissons|fever|chills)[a-z0-9 ]{0,60} (rougeur|rouge|pus|gonfl|chaud|infect|abces|redness|red|swell|hot|spreading|oozing)",
+        r" (rougeur|rouge|pus|gonfl|chaud|infect|abces|redness|red|swell|hot|spreading|oozing)[a-z0-9 ]{0,60} (fievre|temperature|frissons|fever|chills)",
         r" pus [a-z ]{0,40}(s etend|setend|etend|partout|gonfl|spreading|fievre|fever)",
+        r" [34][0-9]( [0-9])? (de fievre|de temperature|degres)", r" (fever|fievre|temperature) of [34][0-9]",
         r" (rougeur|redness|red) [a-z ]{0,30}(s etend|setend|etend|spreading|spreads)[a-z ]{0,40} (pus|fievre|fever|chaud|hot)",
     )),
     Rule("chest_pain", _any(
@@ -118,8 +130,10 @@ EMERGENCY_RULES: tuple[Rule, ...] = (
     )),
     Rule("severe_pain_after_procedure", SEVERE_PAIN, needs=(PROCEDURE,)),
     Rule("loss_of_consciousness", _any(
-        r" (perte|perdu) (de )?connaissance", r" evanoui", r" malaise grave", r" faint(ed)?", r" passed out",
-        r" unconscious",
+        r" (perte|perdu) (de )?connaissance", r" evanoui", r" evanouir", r" malaise grave", r" faint(ed|ing)? ",
+        r" passed out", r" unconscious", r" tomb(er|e|ee|ant) dans les pommes", r" (tout tourne|la tete qui tourne)[a-z ]{0,60}(malaise|tomber|pommes|pas bien)",
+        r" (pas bien|malaise)[a-z ]{0,60}(tout tourne|la tete qui tourne)", r" (about to|going to|gonna) (faint|pass out)",
+        r" (ne )?repond (plus|pas) (bien|du tout)?",
     )),
 )
 
@@ -129,15 +143,23 @@ PERSONAL_ADVICE = _any(
     r" grain de beaute [a-z ]{0,40}(change|grossit|saigne|bouge|noircit|grandit|evolue)",
     r" (qu est ce que|qu est ce qu) j ai", r" (c est quoi|qu est ce que c est) (ce|cette|mon|ma) (bouton|tache|plaque|bosse|boule)",
     r" (diagnostiquer|diagnostic de) (mon|ma|mes)", r" (dois je|je dois|faut il que je) (arreter|stopper|prendre|changer) (mon|ma|mes) ",
-    r" (is it|is this|could it be|could this be|do i have) (a |an )?(cancer|melanoma|tumou?r|skin cancer)",
+    r" (is it|is this|could it be|could this be|do i have) [a-z ]{0,40}(cancer|melanoma|tumou?r)",
+    r" (est ce|c est|serait ce|ca serait) [a-z ]{0,40}(cancer|melanome|tumeur|carcinome)",
     r" mole [a-z ]{0,40}(chang|grow|bleed|dark)", r" what do i have", r" diagnose (me|my)",
     # one's own medication
     r" (mon|ma|mes) (traitement|medicament|medicaments|medoc|medocs|pilule|anticoagulant|anticoagulants|antidepresseur|antibiotique|antibiotiques)",
     r" (avec|sous) (du |de l |un |une |des )?(roaccutane|isotretinoine|anticoagulant|kardegic|aspirine|previscan|xarelto|eliquis|antidepresseur|antibiotique|ibuprofene)",
-    r" je (prends|suis sous|prend) (du |de l |un |une |des )?[a-z]+ [a-z ]{0,40}(est ce que|puis je|je peux|compatible|possible|risque)",
+    r" je (prends|suis sous|prend) (du |de l |un |une |des |le |la )?[a-z]+ [a-z ]{0,40}(est ce que|puis je|je peux|compatible|possible|risque|arrete|arreter|stopper|combien de jours)",
     r" (my|with) (medication|medications|meds|medicine|pills|treatment|blood thinner|blood thinners|antidepressant|antibiotics)",
     r" (i am|i m|im) (taking|on) [a-z]+ [a-z ]{0,40}(can i|is it safe|ok to|okay to)",
     r" (quelle|what) (dose|dosage)", r" how (much|many) [a-z ]{0,20}should i take",
+    r" (augmenter|diminuer|doubler|baisser) (la|ma) dose", r" (increase|double|lower) (the|my) dose",
+    r" what (is it|could it be)[a-z ]{0,40}(put|take|use|apply)", r" (m a|ma|m ont) prescrit",
+    r" combien de (mg|milligrammes|comprimes|gelules|gouttes|cachets)", r" (je dois|dois je|je devrais|devrais je|faut il) (prendre|mettre|appliquer) (quoi|quel|quelle|lequel|laquelle)",
+    r" (qu est ce que|que) (je dois|dois je) (prendre|mettre|appliquer)", r" (which|what) ([a-z]+ )?(cream|medicine|medication|pill|drug|ointment) should i (use|take|apply)",
+    r" (qu est ce qu|qu) (il|elle) a ", r" what (does|do) (he|she|they|my [a-z]+) have",
+    r" c est (de l |du |un |une |des )(herpes|eczema|psoriasis|mycose|allergie|zona|infection|acne|rosacee|cancer|melanome|verrue|gale)[a-z ]{0,20} ou (pas|non|quoi)",
+    r" (is it|is this|could it be) (an? )?(herpes|eczema|psoriasis|fungal|allergy|allergic|shingles|infection|infected|melanoma|cancer)",
 )
 
 INJECTION = _any(

@@ -15,6 +15,7 @@ from functools import lru_cache
 import Stemmer
 
 WORD = re.compile(r"[a-z0-9]+")
+WORD_WITH_ELISION = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
 
 # SMS and chat spellings seen in French patient messages, folded.
@@ -25,7 +26,8 @@ SMS = {
     "jpeux": "je peux", "jpe": "je peux", "chui": "je suis", "jsuis": "je suis", "dc": "donc",
     "stp": "s il te plait", "svp": "s il vous plait", "mm": "meme", "pr": "pour", "pb": "probleme",
     "cb": "combien", "combi1": "combien", "bi1": "bien", "ya": "il y a", "yaura": "il y aura",
-    "plu": "plus", "g": "j ai", "ct": "c etait", "vs": "vous", "ns": "nous", "prix": "prix", "tarif": "tarif",
+    "plu": "plus", "jvois": "je vois", "jme": "je me", "jsais": "je sais", "jai": "j ai", "jveux": "je veux",
+    "jsui": "je suis", "qqch": "quelque chose", "qqn": "quelqu un", "qqpart": "quelque part", "tjrs": "toujours", "g": "j ai", "ct": "c etait", "vs": "vous", "ns": "nous", "prix": "prix", "tarif": "tarif",
 }
 
 FR_STOP = set(
@@ -44,7 +46,17 @@ EN_STOP = set(
     those what which who whom why how when where can could should would will shall may might must
     not no yes so than too very just also there here any some more most much many after before
     during while again further then once all each few other such only own same into over under up
-    down out off hello hi thanks thank please know want need tell get""".split()
+    down out off hello hi thanks thank please know want need tell get take make use look looks actually
+    really just still ever even usually exactly good idea right thing things kind sort lot lots way ok okay
+    going gonna go got getting done doing does let like feel feels well also whether wether whats""".split()
+)
+# Function words of other languages patients write in: not search terms either.
+OTHER_STOP = set(
+    """el los las un una unos del al lo es son por para con como que qué mi mis tu su sus se puedo puede
+    hacer mismo muy pero y o il lo gli le nel nella della dello degli per con come che è sono fate fa mio
+    mia vostra vostro una uno der die das den dem des ein eine einer und oder ist sind von zu mit wie was
+    gibt es sie ich mein meine werden wird für auf o os as um uma do da dos das no na em com para por é
+    meu minha ajuda""".split()
 )
 FR_MARKERS = FR_STOP - EN_STOP - {"a", "on", "as", "me", "son", "sur"}
 EN_MARKERS = EN_STOP - FR_STOP - {"a", "on", "as", "me", "son", "an", "i"}
@@ -67,12 +79,23 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-def words(text: str) -> list[str]:
-    """Folded words, SMS spellings expanded (``c koi`` → ``c est quoi``)."""
+def split_words(folded: str) -> list[str]:
+    """Words of folded text, SMS spellings expanded (``c koi`` → ``c est quoi``).
+
+    Elided words are split but never expanded: the ``c`` of ``c'est`` is not SMS.
+    """
     out: list[str] = []
-    for word in WORD.findall(fold(text)):
-        out.extend(SMS.get(word, word).split())
+    for token in WORD_WITH_ELISION.findall(folded):
+        if "'" in token:
+            out.extend(part for part in token.split("'") if part)
+        else:
+            out.extend(SMS.get(token, token).split())
     return out
+
+
+def words(text: str) -> list[str]:
+    """Folded words of any text, SMS spellings expanded."""
+    return split_words(fold(text))
 
 
 def squeeze_repeats(word: str) -> str:
@@ -87,7 +110,11 @@ def stem(word: str) -> str:
 
 def content_terms(text: str) -> list[str]:
     """Stemmed words of a text without stop words: what keyword search matches on."""
-    return [stem(squeeze_repeats(w)) for w in words(text) if len(w) > 1 and w not in FR_STOP and w not in EN_STOP]
+    return [
+        stem(squeeze_repeats(w))
+        for w in words(text)
+        if len(w) > 1 and w not in FR_STOP and w not in EN_STOP and w not in OTHER_STOP
+    ]
 
 
 def letters_ratio(text: str) -> float:
@@ -99,14 +126,23 @@ def letters_ratio(text: str) -> float:
 _langid = None
 
 
-def _langid_classify(text: str) -> str:
+def _identifier():
     global _langid
     if _langid is None:
         from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-        _langid = LanguageIdentifier.from_model_file(MODEL_FILE)
+        _langid = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
         _langid.set_languages(["fr", "en", "es", "de", "it", "pt", "nl", "ar", "ru", "zh", "ja", "pl", "ro", "tr"])
-    return _langid.classify(text)[0]
+    return _langid
+
+
+def _langid_rank(text: str) -> tuple[str, float]:
+    lang, probability = _identifier().classify(text)
+    return lang, float(probability)
+
+
+def _langid_classify(text: str) -> str:
+    return _langid_rank(text)[0]
 
 
 def detect_language(text: str) -> str:
@@ -118,6 +154,12 @@ def detect_language(text: str) -> str:
     ws = words(text)
     if not ws:
         return "fr"
+    if len(ws) >= 4:
+        # Long enough for the n-gram model to tell Spanish or Italian from French,
+        # which share many short words with it.
+        guess, probability = _langid_rank(text)
+        if guess not in ("fr", "en") and probability >= 0.9:
+            return guess
     fr = sum(w in FR_MARKERS for w in ws)
     en = sum(w in EN_MARKERS for w in ws)
     if fr > en:

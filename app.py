@@ -1,0 +1,119 @@
+"""``python app.py``: the clinic's chat (``/``) and staff view (``/staff``) on one server.
+
+Builds the index on first start, then serves. Only wiring lives here: the
+answers come from ``bot/``, the pages from ``ui/``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+# Before gradio is imported: no usage statistics leave the machine.
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from bot.logs import setup_logging  # noqa: E402
+from bot.settings import Settings, load_settings  # noqa: E402
+
+log = logging.getLogger("app")
+EMBED_EXAMPLE = Path(__file__).resolve().parent / "examples" / "embed.html"
+
+
+def create_app(settings: Settings, service):
+    """The FastAPI app with both Gradio apps mounted and the article pages."""
+    import gradio as gr
+    from fastapi import FastAPI, HTTPException
+    from fastapi.responses import HTMLResponse, RedirectResponse
+
+    from index.articles import ArticleError, load_article
+    from ui.patient import CSS, build_patient_ui
+    from ui.render import article_page
+    from ui.staff import build_staff_ui
+
+    app = FastAPI(title=f"Assistant {settings.clinic_name}", docs_url=None, redoc_url=None, openapi_url=None)
+
+    @app.get("/staff", include_in_schema=False)
+    def staff_redirect() -> RedirectResponse:
+        return RedirectResponse("/staff/")
+
+    @app.get("/articles/{source:path}", response_class=HTMLResponse, include_in_schema=False)
+    def article(source: str) -> HTMLResponse:
+        # Only articles of the live index are served, so no path outside the content folder is reachable.
+        known = service.bot.index_manifest.get("articles", {})
+        if source not in known:
+            raise HTTPException(404, "article inconnu")
+        try:
+            art = load_article(settings.content_dir / source, source)
+        except ArticleError:
+            raise HTTPException(404, "article indisponible") from None
+        return HTMLResponse(article_page(art.title, art.body, art.url, art.updated))
+
+    @app.get("/embed-example", response_class=HTMLResponse, include_in_schema=False)
+    def embed_example() -> HTMLResponse:
+        return HTMLResponse(EMBED_EXAMPLE.read_text(encoding="utf-8"))
+
+    staff_enabled = bool(settings.staff_password)
+    staff = build_staff_ui(service if staff_enabled else None, settings).queue(default_concurrency_limit=2)
+
+    def check_password(username: str, password: str) -> bool:
+        return hmac.compare_digest(password.encode(), settings.staff_password.encode())
+
+    gr.mount_gradio_app(
+        app, staff, path="/staff", auth=check_password if staff_enabled else None,
+        auth_message="Vue équipe : saisissez le mot de passe (identifiant libre).",
+        footer_links=[], css=CSS,
+    )
+    patient = build_patient_ui(service, settings).queue(default_concurrency_limit=8, max_size=200)
+    gr.mount_gradio_app(app, patient, path="", footer_links=[], css=CSS)
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Serve the clinic's FAQ chat and staff view.")
+    parser.add_argument("--host", help="address to listen on (FAQBOT_HOST, default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port (FAQBOT_PORT, default 7860)")
+    parser.add_argument("--index-dir", type=Path, help="index folder (FAQBOT_INDEX_DIR)")
+    parser.add_argument("--content", type=Path, help="articles folder (FAQBOT_CONTENT_DIR)")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    setup_logging(os.environ.get("FAQBOT_LOG_LEVEL", "INFO"))
+    try:
+        settings = load_settings(host=args.host, port=args.port, index_dir=args.index_dir, content_dir=args.content)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+    import uvicorn
+
+    from bot.service import ClinicService, ensure_index
+
+    try:
+        report = ensure_index(settings, progress=True)
+        if report is not None:
+            print(f"Index built: {report.articles} articles, {report.chunks} chunks in {report.seconds:.1f} s.")
+            for failure in report.failed:
+                print(f"skipped {failure['source']}: {failure['error']}", file=sys.stderr)
+        service = ClinicService(settings)
+    except Exception as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    service.start_scheduler()
+    app = create_app(settings, service)
+    print(
+        f"Ready in {time.perf_counter() - started:.1f} s: chat on http://{settings.host}:{settings.port}/ "
+        f"— staff view on /staff/{'' if settings.staff_password else ' (disabled: set FAQBOT_STAFF_PASSWORD)'}",
+        flush=True,
+    )
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

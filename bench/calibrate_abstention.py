@@ -1,0 +1,120 @@
+"""Fit the abstention model on an eval set and write ``bot/abstention.json``.
+
+For every case that reaches retrieval (rules did not already decide it), the
+abstention features are computed; answerable cases are labelled 1, no_answer
+cases 0. A logistic regression is fitted, and the threshold is chosen on
+out-of-fold probabilities (5-fold cross-validation) as the highest one that
+wrongly abstains on at most ``MAX_FALSE_ABSTAIN`` of the answerable cases, so
+the cross-validated figures printed below are honest estimates. A second file,
+never used for fitting, can be given to check the result.
+
+Usage:
+    python bench/calibrate_abstention.py tests/eval/questions.jsonl [--check tests/eval/holdout.jsonl] [--write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.abstain import FEATURES, MODEL_FILE, features  # noqa: E402
+from bot.engine import Bot  # noqa: E402
+from bot.evaluation import load_cases  # noqa: E402
+from bot.safety import asks_personal_advice, emergency_rule, is_prompt_injection, is_small_talk  # noqa: E402
+from bot.settings import load_settings  # noqa: E402
+from bot.textnorm import clean_input, detect_language  # noqa: E402
+
+MAX_FALSE_ABSTAIN = 0.03
+
+
+def feature_rows(bot: Bot, path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    xs, ys, ids = [], [], []
+    for case in load_cases(path):
+        q = clean_input(case.question)
+        if not q or emergency_rule(q) or asks_personal_advice(q) or is_prompt_injection(q) or is_small_talk(q):
+            continue
+        if case.expected_status == "emergency":
+            continue
+        lang = detect_language(q)
+        r = bot.retriever.search(q, lang)
+        f = features(r, bot.retriever, lang)
+        xs.append([f[name] for name in FEATURES])
+        ys.append(1 if case.expected_status == "answered" else 0)
+        ids.append(case.id)
+    return np.array(xs), np.array(ys), ids
+
+
+def pick_threshold(p: np.ndarray, y: np.ndarray) -> float:
+    """Highest threshold keeping wrong abstentions on answerable cases within the budget."""
+    pos = np.sort(p[y == 1])
+    allowed = int(np.floor(MAX_FALSE_ABSTAIN * len(pos)))
+    # Abstain when p < t: the first `allowed` positives may fall below t.
+    return float(pos[allowed]) - 1e-6 if len(pos) else 0.5
+
+
+def report(name: str, p: np.ndarray, y: np.ndarray, t: float) -> None:
+    abstain = p < t
+    pos, neg = y == 1, y == 0
+    recall = (abstain & neg).sum() / max(1, neg.sum())
+    precision = (abstain & neg).sum() / max(1, abstain.sum())
+    false_abstain = (abstain & pos).sum() / max(1, pos.sum())
+    print(f"{name:<28} n={len(y):>3}  no_answer recall {recall:.3f}  precision {precision:.3f}  "
+          f"wrongly abstained {false_abstain:.3f}")
+
+
+def main() -> None:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("file", type=Path)
+    parser.add_argument("--check", type=Path)
+    parser.add_argument("--write", action="store_true")
+    args = parser.parse_args()
+    bot = Bot(load_settings())
+    x, y, ids = feature_rows(bot, args.file)
+    print(f"{len(y)} cases reach retrieval: {int(y.sum())} answerable, {int((1 - y).sum())} not")
+
+    def model() -> LogisticRegression:
+        return LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000)
+
+    oof = np.zeros(len(y))
+    for train, test in StratifiedKFold(5, shuffle=True, random_state=0).split(x, y):
+        oof[test] = model().fit(x[train], y[train]).predict_proba(x[test])[:, 1]
+    threshold = pick_threshold(oof, y)
+    report("cross-validated (5-fold)", oof, y, threshold)
+    for i in np.where((oof < threshold) != (y == 0))[0]:
+        print(f"   wrong: {ids[i]:<14} p={oof[i]:.3f} label={y[i]}")
+    final = model().fit(x, y)
+    p_all = final.predict_proba(x)[:, 1]
+    report("fitted on all (optimistic)", p_all, y, threshold)
+    if args.check:
+        xc, yc, idc = feature_rows(bot, args.check)
+        pc = final.predict_proba(xc)[:, 1]
+        report(f"check file {args.check.name}", pc, yc, threshold)
+        for i in np.where((pc < threshold) != (yc == 0))[0]:
+            print(f"   wrong: {idc[i]:<14} p={pc[i]:.3f} label={yc[i]}")
+    weights = dict(zip(FEATURES, (round(float(w), 4) for w in final.coef_[0])))
+    print("weights", weights, "bias", round(float(final.intercept_[0]), 4), "threshold", round(threshold, 4))
+    if args.write:
+        MODEL_FILE.write_text(json.dumps({
+            "weights": weights,
+            "bias": round(float(final.intercept_[0]), 4),
+            "threshold": round(threshold, 4),
+            "fitted_on": args.file.as_posix(),
+            "cases": len(y),
+            "date": dt.date.today().isoformat(),
+            "max_false_abstain": MAX_FALSE_ABSTAIN,
+        }, indent=2) + "\n")
+        print(f"wrote {MODEL_FILE}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""What the running app needs around the bot: rate limit, staff store, re-indexing.
+
+The Gradio code calls these methods and only formats their results, so the
+same behaviour is available to tests and to any other front end.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+
+from bot.answer import NO_ANSWER, Answer
+from bot.engine import Bot
+from bot.evaluation import load_cases, run_eval
+from bot.ratelimit import RateLimiter
+from bot.settings import PROJECT_ROOT, Settings
+from bot.staff_store import StaffStore
+from bot.textnorm import detect_language
+from index.build import IndexBusy, UpdateReport, sync_index
+from index.store import IndexMissing, load_current, read_history
+
+log = logging.getLogger(__name__)
+DEFAULT_EVAL_FILE = PROJECT_ROOT / "tests" / "eval" / "questions.jsonl"
+RATE_LIMITED = {
+    "fr": "Vous avez posé beaucoup de questions en peu de temps. Merci de patienter une minute avant la suivante.",
+    "en": "You have asked many questions in a short time. Please wait a minute before the next one.",
+}
+
+
+def ensure_index(settings: Settings, progress: bool = True) -> UpdateReport | None:
+    """Build the index if there is none yet (first start); return the build report or None."""
+    try:
+        load_current(settings.index_dir)
+        return None
+    except IndexMissing:
+        log.warning("no index yet: building it", extra={"content_dir": str(settings.content_dir)})
+        return sync_index(settings, full=True, progress=progress, wait_for_lock=600)
+
+
+class ClinicService:
+    """One per process: shared by every patient session and the staff view."""
+
+    def __init__(self, settings: Settings, bot: Bot | None = None) -> None:
+        self.settings = settings
+        self.bot = bot or Bot(settings)
+        self.store = StaffStore(
+            settings.data_dir / "staff.sqlite3", settings.retention_days, enabled=settings.log_questions
+        )
+        self.limiter = RateLimiter(settings.rate_limit_per_minute)
+        self._reindex_lock = threading.Lock()
+        self._stop = threading.Event()
+        self.last_reindex_error: str | None = None
+
+    def ask(self, question: str, client: str = "") -> Answer:
+        """Answer a patient, within the rate limit; keep the question if it went unanswered."""
+        if not self.limiter.allow(client or "anonymous"):
+            language = detect_language(question[:500]) if question.strip() else "fr"
+            lang = "fr" if language == "fr" else "en"
+            return Answer(question, NO_ANSWER, "rate_limited", language, RATE_LIMITED[lang])
+        answer = self.bot.ask(question)
+        if answer.status == NO_ANSWER:
+            try:
+                self.store.record_unanswered(question, answer.reason, answer.language)
+            except Exception:  # the patient's answer matters more than the staff log
+                log.exception("could not record unanswered question")
+        return answer
+
+    def feedback(self, question: str, status: str, sources: list[str], liked: bool) -> None:
+        self.store.record_feedback(question, status, sources, liked)
+
+    def staff_ask(self, question: str) -> Answer:
+        """Like :meth:`ask` but without rate limit or logging: staff testing is not patient data."""
+        return self.bot.ask(question)
+
+    def reindex(self) -> UpdateReport:
+        """Update the index from the content folder and switch the bot to it, while it keeps answering."""
+        with self._reindex_lock:
+            try:
+                report = sync_index(self.settings, embedder=self.bot.embedder, wait_for_lock=5)
+            except IndexBusy:
+                raise
+            except Exception as exc:
+                self.last_reindex_error = str(exc)
+                raise
+            self.last_reindex_error = None
+            self.bot.maybe_reload()
+            return report
+
+    def index_status(self) -> dict:
+        m = self.bot.index_manifest
+        return {
+            "version": m.get("version"),
+            "built_at": m.get("built_at"),
+            "articles": len(m.get("articles", {})),
+            "chunks": m.get("chunk_count"),
+            "model": m.get("model"),
+            "index_type": m.get("index_type"),
+            "index_dir": str(self.settings.index_dir),
+            "reindex_every_minutes": self.settings.reindex_every_minutes,
+            "last_error": self.last_reindex_error,
+        }
+
+    def history(self, limit: int = 30) -> list[dict]:
+        return read_history(self.settings.index_dir, limit)
+
+    def run_eval(self, path: Path | None = None) -> dict:
+        return run_eval(self.bot, load_cases(path or DEFAULT_EVAL_FILE))
+
+    def start_scheduler(self) -> threading.Thread | None:
+        """Check the content every ``reindex_every_minutes`` in the background (0 turns it off)."""
+        minutes = self.settings.reindex_every_minutes
+        if minutes <= 0:
+            return None
+
+        def loop() -> None:
+            while not self._stop.wait(minutes * 60):
+                started = time.perf_counter()
+                try:
+                    report = self.reindex()
+                    log.info(
+                        "scheduled update",
+                        extra={"written": report.written, "version": report.version,
+                               "seconds": round(time.perf_counter() - started, 2)},
+                    )
+                except Exception as exc:
+                    log.error("scheduled update failed", extra={"error": str(exc)})
+
+        thread = threading.Thread(target=loop, name="reindex-scheduler", daemon=True)
+        thread.start()
+        return thread
+
+    def stop(self) -> None:
+        self._stop.set()

@@ -1,0 +1,156 @@
+"""Start the real app (``python app.py``) in a subprocess for end-to-end tests.
+
+Not a test module: ``test_app_client.py`` and ``test_browser.py`` import
+:func:`running_app` (a context manager) or :func:`app_server_fixture` (a
+pytest fixture factory) from here.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTENT = ROOT / "content"
+STAFF_PASSWORD = "test-password"
+START_TIMEOUT = 120.0
+
+
+def free_port() -> int:
+    """A port nobody listens on right now on the loopback interface."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _http_status(url: str, timeout: float = 2.0) -> int | None:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - loopback only
+            return resp.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except (urllib.error.URLError, OSError):
+        return None
+
+
+class _OutputReader:
+    """Collects the child's merged stdout/stderr in a thread so the pipe never fills up."""
+
+    def __init__(self, proc: subprocess.Popen) -> None:
+        self.lines: list[str] = []
+        self.ready = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, args=(proc,), daemon=True)
+        self._thread.start()
+
+    def _run(self, proc: subprocess.Popen) -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            with self._lock:
+                self.lines.append(line)
+            if "Ready in" in line:
+                self.ready.set()
+
+    def text(self) -> str:
+        with self._lock:
+            return "".join(self.lines)
+
+
+@contextmanager
+def running_app(rate_limit_per_minute: int = 1000, extra_env: dict[str, str] | None = None) -> Iterator[str]:
+    """Run ``python app.py`` on a free loopback port; yield its base URL (``http://127.0.0.1:PORT``).
+
+    Every folder it writes to (index, data, a copy of the articles) lives in a
+    temporary directory removed afterwards. The process is terminated on exit.
+    """
+    tmp = Path(tempfile.mkdtemp(prefix="faqbot-e2e-"))
+    content = tmp / "content"
+    shutil.copytree(CONTENT, content)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FAQBOT_")}
+    env.update(
+        {
+            "FAQBOT_PORT": str(port),
+            "FAQBOT_HOST": "127.0.0.1",
+            "FAQBOT_INDEX_DIR": str(tmp / "index"),
+            "FAQBOT_DATA_DIR": str(tmp / "data"),
+            "FAQBOT_CONTENT_DIR": str(content),
+            "FAQBOT_STAFF_PASSWORD": STAFF_PASSWORD,
+            "FAQBOT_REINDEX_EVERY": "0",
+            "FAQBOT_RATE_LIMIT_PER_MINUTE": str(rate_limit_per_minute),
+            "HF_HUB_OFFLINE": "1",
+            "GRADIO_ANALYTICS_ENABLED": "False",
+            "PYTHONUNBUFFERED": "1",
+            # The test client and the browser talk to 127.0.0.1 directly.
+            "NO_PROXY": "127.0.0.1,localhost",
+            "no_proxy": "127.0.0.1,localhost",
+        }
+    )
+    env.update(extra_env or {})
+    base = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(
+        [sys.executable, "app.py"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+    )
+    reader = _OutputReader(proc)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        up = False
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                break
+            # "Ready in" is printed just before uvicorn binds: wait for an actual 200 too.
+            if _http_status(base + "/", timeout=2.0) == 200:
+                up = True
+                break
+            reader.ready.wait(0.5)
+            time.sleep(0.2)
+        if not up:
+            code = proc.poll()
+            state = f"exited with code {code}" if code is not None else f"not serving after {START_TIMEOUT:.0f} s"
+            raise RuntimeError(f"app.py {state} on {base}; output:\n{reader.text()}")
+        yield base
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+        if proc.stdout is not None:
+            proc.stdout.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def app_server_fixture(scope: str = "module", rate_limit_per_minute: int = 1000, **kwargs):
+    """A pytest fixture yielding the base URL of a fresh app, e.g. ``server = app_server_fixture()``."""
+
+    @pytest.fixture(scope=scope)
+    def _server() -> Iterator[str]:
+        try:
+            with running_app(rate_limit_per_minute=rate_limit_per_minute, **kwargs) as url:
+                yield url
+        except RuntimeError as exc:
+            pytest.fail(str(exc), pytrace=False)
+
+    return _server

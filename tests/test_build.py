@@ -1,0 +1,213 @@
+"""Building and updating: only what changed is re-embedded, and an update equals a full build."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from conftest import make_settings
+from index.build import IndexBusy, UpdateAborted, index_lock, sync_index
+from index.embedder import HashingEmbedder
+from index.store import HISTORY_FILE, current_version_name, list_versions, load_current, read_history
+
+EMB = HashingEmbedder(64)
+
+NEW_ARTICLE = (
+    "---\ntitle: La mésothérapie du visage\nurl: https://clinique.example/articles/meso-visage\n---\n"
+    "## Principe\n\nDes micro-injections de vitamines hydratent la peau du visage.\n"
+)
+BROKEN = "---\ntitle: [cassé\n---\nTexte.\n"
+
+
+class CountingEmbedder(HashingEmbedder):
+    """The hashing embedder, remembering every text it was asked to embed."""
+
+    def __init__(self) -> None:
+        super().__init__(64)
+        self.embedded: list[str] = []
+
+    def encode_documents(self, texts, batch_size=64, progress=False):
+        self.embedded.extend(texts)
+        return super().encode_documents(texts, batch_size, progress)
+
+
+@pytest.fixture
+def settings(tmp_path, small_content):
+    return make_settings(tmp_path, small_content)
+
+
+def _history_lines(settings) -> int:
+    path = settings.index_dir / HISTORY_FILE
+    return len(path.read_text(encoding="utf-8").splitlines()) if path.exists() else 0
+
+
+def test_first_build_reports_everything_added(settings):
+    report = sync_index(settings, embedder=EMB, full=True)
+    assert report.written
+    assert report.version == 1
+    assert report.articles == 2
+    assert report.chunks == report.chunks_embedded == len(load_current(settings.index_dir).chunks)
+    assert report.failed == []
+    assert read_history(settings.index_dir)[0]["version"] == 1
+
+
+def test_update_with_nothing_changed_writes_nothing(settings):
+    sync_index(settings, embedder=EMB, full=True)
+    history_before = _history_lines(settings)
+    emb = CountingEmbedder()
+    report = sync_index(settings, embedder=emb)
+    assert not report.written
+    assert report.version == 1
+    assert report.added == report.changed == report.removed == []
+    assert report.chunks_embedded == 0
+    assert emb.embedded == []
+    assert list_versions(settings.index_dir) == ["v000001"]
+    assert current_version_name(settings.index_dir) == "v000001"
+    assert _history_lines(settings) == history_before
+
+
+def test_update_after_edit_reembeds_only_that_article(settings, small_content):
+    sync_index(settings, embedder=EMB, full=True)
+    old = load_current(settings.index_dir)
+    old_peeling = [(c.id, c.text) for c in old.chunks if c.source == "peeling.md"]
+    path = small_content / "laser.md"
+    path.write_text(
+        path.read_text(encoding="utf-8") + "\n## Est-ce douloureux ?\n\nLa séance de laser picote à peine.\n",
+        encoding="utf-8",
+    )
+    emb = CountingEmbedder()
+    report = sync_index(settings, embedder=emb)
+    new = load_current(settings.index_dir)
+    laser_chunks = [c for c in new.chunks if c.source == "laser.md"]
+    assert report.written and report.version == 2 == new.version
+    assert report.changed == ["laser.md"]
+    assert report.added == [] and report.removed == []
+    assert report.chunks_embedded == len(laser_chunks) == len(emb.embedded)
+    assert set(emb.embedded) == {c.embedding_text for c in laser_chunks}
+    assert any("picote à peine" in c.text for c in laser_chunks)
+    # The untouched article kept its chunks and vectors.
+    assert [(c.id, c.text) for c in new.chunks if c.source == "peeling.md"] == old_peeling
+    old_rows = [i for i, c in enumerate(old.chunks) if c.source == "peeling.md"]
+    new_rows = [i for i, c in enumerate(new.chunks) if c.source == "peeling.md"]
+    np.testing.assert_array_equal(old.vectors()[old_rows], new.vectors()[new_rows])
+
+
+def test_update_shows_added_and_removed(settings, small_content):
+    sync_index(settings, embedder=EMB, full=True)
+    (small_content / "meso.md").write_text(NEW_ARTICLE, encoding="utf-8")
+    (small_content / "peeling.md").unlink()
+    report = sync_index(settings, embedder=EMB)
+    assert report.added == ["meso.md"]
+    assert report.removed == ["peeling.md"]
+    assert report.changed == []
+    loaded = load_current(settings.index_dir)
+    assert {c.source for c in loaded.chunks} == {"laser.md", "meso.md"}
+    assert set(loaded.manifest["articles"]) == {"laser.md", "meso.md"}
+    assert report.chunks_embedded == sum(c.source == "meso.md" for c in loaded.chunks)
+
+
+def test_update_equals_full_build(tmp_path, content_dir):
+    """Edit, add and remove articles: an update gives the index a full build would give."""
+    inc = make_settings(tmp_path / "inc", content_dir)
+    sync_index(inc, embedder=EMB, full=True)
+    lasers = content_dir / "lasers.md"
+    lasers.write_text(
+        lasers.read_text(encoding="utf-8").replace(
+            "Une consultation médicale est toujours réalisée", "Une consultation médicale approfondie est toujours réalisée"
+        ),
+        encoding="utf-8",
+    )
+    (content_dir / "soins").mkdir()
+    (content_dir / "soins" / "meso-visage.md").write_text(NEW_ARTICLE, encoding="utf-8")
+    (content_dir / "exosomes.md").unlink()
+    report = sync_index(inc, embedder=EMB)
+    assert report.changed == ["lasers.md"]
+    assert report.added == ["soins/meso-visage.md"]
+    assert report.removed == ["exosomes.md"]
+
+    full = make_settings(tmp_path / "full", content_dir)
+    sync_index(full, embedder=EMB, full=True)
+    a, b = load_current(inc.index_dir), load_current(full.index_dir)
+    assert [(c.id, c.text, c.section) for c in a.chunks] == [(c.id, c.text, c.section) for c in b.chunks]
+    assert a.manifest["articles"] == b.manifest["articles"]
+    np.testing.assert_allclose(a.vectors(), b.vectors(), atol=1e-6)
+    for question in [
+        "Une consultation est-elle nécessaire avant un laser ?",
+        "micro-injections de vitamines pour le visage",
+        "combien de temps dure la toxine botulique ?",
+    ]:
+        q = EMB.encode_query(question)[None, :]
+        _, rows_a = a.faiss_index.search(q, 5)
+        _, rows_b = b.faiss_index.search(q, 5)
+        assert [a.chunks[r].id for r in rows_a[0]] == [b.chunks[r].id for r in rows_b[0]]
+
+
+def test_broken_article_keeps_previous_chunks(settings, small_content):
+    sync_index(settings, embedder=EMB, full=True)
+    old = load_current(settings.index_dir)
+    old_laser = [(c.id, c.text) for c in old.chunks if c.source == "laser.md"]
+    old_sha = old.manifest["articles"]["laser.md"]["sha256"]
+    (small_content / "laser.md").write_text(BROKEN, encoding="utf-8")
+    # Something else changes too, so that a new version is written.
+    (small_content / "meso.md").write_text(NEW_ARTICLE, encoding="utf-8")
+    report = sync_index(settings, embedder=EMB)
+    assert report.kept_previous == ["laser.md"]
+    assert [f["source"] for f in report.failed] == ["laser.md"]
+    assert "laser.md" not in report.removed and "laser.md" not in report.changed
+    assert report.written
+    new = load_current(settings.index_dir)
+    assert [(c.id, c.text) for c in new.chunks if c.source == "laser.md"] == old_laser
+    assert new.manifest["articles"]["laser.md"]["sha256"] == old_sha
+
+
+def test_broken_article_alone_keeps_the_live_version(settings, small_content):
+    sync_index(settings, embedder=EMB, full=True)
+    (small_content / "laser.md").write_text(BROKEN, encoding="utf-8")
+    report = sync_index(settings, embedder=EMB)
+    assert report.kept_previous == ["laser.md"]
+    assert report.version == 1
+    assert {c.source for c in load_current(settings.index_dir).chunks} == {"laser.md", "peeling.md"}
+
+
+def test_strict_update_with_broken_article_aborts(settings, small_content):
+    sync_index(settings, embedder=EMB, full=True)
+    (small_content / "laser.md").write_text(BROKEN, encoding="utf-8")
+    (small_content / "meso.md").write_text(NEW_ARTICLE, encoding="utf-8")
+    history_before = _history_lines(settings)
+    with pytest.raises(UpdateAborted, match="laser.md"):
+        sync_index(settings, embedder=EMB, strict=True)
+    assert list_versions(settings.index_dir) == ["v000001"]
+    assert current_version_name(settings.index_dir) == "v000001"
+    assert _history_lines(settings) == history_before
+    # The lock was released: a normal update still runs.
+    assert sync_index(settings, embedder=EMB).version == 2
+
+
+def test_second_writer_gets_index_busy(settings):
+    sync_index(settings, embedder=EMB, full=True)
+    with index_lock(settings.index_dir):
+        with pytest.raises(IndexBusy):
+            sync_index(settings, embedder=EMB, full=True)
+    assert list_versions(settings.index_dir) == ["v000001"]
+    # Once released, writing works again.
+    assert sync_index(settings, embedder=EMB, full=True).version == 2
+
+
+def test_model_change_forces_full_reembed(settings):
+    sync_index(settings, embedder=EMB, full=True)
+    emb = HashingEmbedder(32)
+    report = sync_index(settings, embedder=emb)
+    assert report.written
+    assert "model changed" in (report.full_rebuild_reason or "")
+    assert report.chunks_embedded == report.chunks
+    assert load_current(settings.index_dir).manifest["dimension"] == 32
+
+
+def test_update_from_empty_index_dir_builds(tmp_path, small_content):
+    settings = make_settings(tmp_path, small_content)
+    shutil.rmtree(settings.index_dir, ignore_errors=True)
+    report = sync_index(settings, embedder=EMB)
+    assert report.added == ["laser.md", "peeling.md"]
+    assert report.version == 1

@@ -1,0 +1,266 @@
+"""The two command lines, run as a user runs them (subprocesses, hashing embedder).
+
+Starting Python and importing the retrieval stack costs about two seconds per
+command, so the commands run once per module, in parallel, and each test
+checks one of the results.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from conftest import CONTENT, ROOT, make_settings
+
+ASK_KEYS = {"question", "status", "reason", "language", "answer", "citations", "latency_ms"}
+CITATION_KEYS = {"n", "source", "title", "url", "section", "quote", "score"}
+UPDATE_KEYS = {"added", "changed", "removed", "failed", "chunks_embedded", "seconds", "version"}
+RESULT_KEYS = {"id", "question", "status", "reason", "sources", "expected_status", "expected_sources", "ok", "latency_ms"}
+QUESTION = "Combien de séances de microneedling faut-il ?"
+
+EVAL_CASES = [
+    {"id": "seances", "question": QUESTION, "expected_status": "answered", "expected_sources": ["microneedling-medical.md"]},
+    {"id": "urgence", "question": "Je n'arrive plus à respirer depuis l'injection", "expected_status": "emergency"},
+    {"id": "vide", "question": "", "expected_status": "no_answer"},
+]
+
+
+@dataclass
+class Run:
+    args: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def _env(tmp: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FAQBOT_")}
+    env.update(
+        FAQBOT_EMBEDDING_MODEL="hashing-64",
+        FAQBOT_DATA_DIR=str(tmp / "data"),
+        HF_HUB_OFFLINE="1",
+        PYTHONIOENCODING="utf-8",
+    )
+    return env
+
+
+def _run_all(commands: dict[str, list[str]], env: dict[str, str]) -> dict[str, Run]:
+    procs = {
+        name: subprocess.Popen(
+            [sys.executable, "-m", *args],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+        )
+        for name, args in commands.items()
+    }
+    runs = {}
+    for name, proc in procs.items():
+        out, err = proc.communicate(timeout=120)
+        runs[name] = Run(commands[name], proc.returncode, out, err)
+    return runs
+
+
+@pytest.fixture(scope="module")
+def cli(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("cli")
+    env = _env(tmp)
+    content = tmp / "content"
+    shutil.copytree(CONTENT, content)
+    index = tmp / "index"
+
+    broken = tmp / "broken"
+    shutil.copytree(CONTENT, broken)
+    (broken / "casse.md").write_text("---\ntitle: [pas fermé\n---\nTexte.\n", encoding="utf-8")
+
+    # An index built in-process, then one article edited: `index update` must see it.
+    from index.build import sync_index
+    from index.embedder import HashingEmbedder
+
+    upd_content = tmp / "upd-content"
+    shutil.copytree(CONTENT, upd_content)
+    upd = make_settings(tmp / "upd", upd_content)
+    sync_index(upd, embedder=HashingEmbedder(64), full=True)
+    edited = upd_content / "exosomes.md"
+    edited.write_text(edited.read_text(encoding="utf-8") + "\nUne phrase ajoutée pour le test.\n", encoding="utf-8")
+
+    good_eval = tmp / "eval.jsonl"
+    good_eval.write_text("\n".join(json.dumps(c, ensure_ascii=False) for c in EVAL_CASES) + "\n", encoding="utf-8")
+    bad_eval = tmp / "bad.jsonl"
+    bad_eval.write_text(json.dumps(EVAL_CASES[0]) + "\n{not json\n" + json.dumps(EVAL_CASES[1]) + "\n", encoding="utf-8")
+
+    # The index the bot commands read is built in-process, so that every command starts at once.
+    ask_settings = make_settings(tmp / "ask", content)
+    ask_index = ask_settings.index_dir
+    sync_index(ask_settings, embedder=HashingEmbedder(64), full=True)
+
+    runs = _run_all(
+        {
+            "build": ["index", "build", "--content", str(content), "--index-dir", str(index)],
+            "broken": ["index", "build", "--content", str(broken), "--index-dir", str(tmp / "broken-index")],
+            "update": ["index", "update", "--json", "--content", str(upd_content), "--index-dir", str(upd.index_dir)],
+            "stats": ["index", "stats", "--json", "--index-dir", str(ask_index)],
+            "ask": ["bot", "ask", QUESTION, "--json", "--index-dir", str(ask_index)],
+            "eval": ["bot", "eval", str(good_eval), "--json", "--index-dir", str(ask_index)],
+            "bad_eval": ["bot", "eval", str(bad_eval), "--json", "--index-dir", str(ask_index)],
+            "ask_missing": ["bot", "ask", QUESTION, "--json", "--index-dir", str(tmp / "no-index")],
+        },
+        env,
+    )
+    return {"runs": runs, "content": content, "index": index, "upd": upd}
+
+
+def _one_json(run: Run) -> dict:
+    lines = [line for line in run.stdout.splitlines() if line.strip()]
+    assert len(lines) == 1, f"expected one JSON line on stdout, got: {run.stdout!r}"
+    data = json.loads(lines[0])
+    assert isinstance(data, dict)
+    return data
+
+
+# --- index ----------------------------------------------------------------------------------
+
+
+def test_build_exit_zero_and_summary(cli):
+    run = cli["runs"]["build"]
+    assert run.returncode == 0, run.stderr
+    n_articles = len(list(CONTENT.glob("*.md")))
+    match = re.search(r"(\d+) articles \((\d+) chunks\)", run.stdout)
+    assert match, run.stdout
+    assert int(match.group(1)) == n_articles
+    from index.store import load_current
+
+    assert int(match.group(2)) == len(load_current(cli["index"]).chunks) > n_articles
+
+
+def test_build_with_broken_article_is_partial(cli):
+    run = cli["runs"]["broken"]
+    assert run.returncode == 1, run.stderr
+    assert "casse.md" in run.stderr
+    match = re.search(r"(\d+) articles", run.stdout)
+    assert match and int(match.group(1)) == len(list(CONTENT.glob("*.md")))
+    from index.store import load_current
+
+    loaded = load_current(Path(run.args[-1]))
+    assert "casse.md" not in loaded.manifest["articles"]
+    assert "exosomes.md" in loaded.manifest["articles"]
+
+
+def test_stats_json(cli):
+    run = cli["runs"]["stats"]
+    assert run.returncode == 0, run.stderr
+    stats = _one_json(run)
+    assert stats["version"] == 1
+    assert stats["model"] == "hashing-64"
+    assert stats["dimension"] == 64
+    assert stats["articles"] == len(list(CONTENT.glob("*.md")))
+    assert stats["chunks"] > stats["articles"]
+    assert "exosomes.md" in stats["sources"]
+    assert stats["warnings"] == []
+
+
+def test_update_json_keys_and_values(cli):
+    run = cli["runs"]["update"]
+    assert run.returncode == 0, run.stderr
+    report = _one_json(run)
+    assert UPDATE_KEYS <= set(report)
+    assert report["changed"] == ["exosomes.md"]
+    assert report["added"] == [] and report["removed"] == [] and report["failed"] == []
+    assert report["version"] == 2
+    from index.store import load_current
+
+    loaded = load_current(cli["upd"].index_dir)
+    assert report["chunks_embedded"] == sum(c.source == "exosomes.md" for c in loaded.chunks)
+    assert isinstance(report["seconds"], (int, float))
+
+
+# --- bot ask --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def asked(cli):
+    run = cli["runs"]["ask"]
+    assert run.returncode == 0, run.stderr
+    return _one_json(run)
+
+
+def test_ask_json_has_exactly_the_public_keys(asked):
+    assert set(asked) == ASK_KEYS
+    assert asked["question"] == QUESTION
+    assert asked["status"] in ("answered", "no_answer", "emergency")
+    assert asked["language"] == "fr"
+    assert isinstance(asked["latency_ms"], (int, float))
+
+
+def test_ask_answers_with_citations(asked):
+    assert asked["status"] == "answered"
+    assert asked["reason"] is None
+    assert asked["citations"]
+    for citation in asked["citations"]:
+        assert set(citation) == CITATION_KEYS
+    assert [c["n"] for c in asked["citations"]] == list(range(1, len(asked["citations"]) + 1))
+    assert asked["citations"][0]["source"].startswith("microneedling")
+
+
+def test_ask_every_marker_matches_a_citation(asked):
+    markers = {int(n) for n in re.findall(r"\[(\d+)\]", asked["answer"])}
+    assert markers == {c["n"] for c in asked["citations"]}
+
+
+def test_ask_quotes_are_verbatim_from_the_articles(asked):
+    for citation in asked["citations"]:
+        text = (CONTENT / citation["source"]).read_text(encoding="utf-8")
+        for sentence in citation["quote"].split(" … "):
+            assert sentence.strip() and sentence in text, sentence
+            assert sentence in asked["answer"]
+
+
+def test_ask_missing_index_exits_2_with_one_line(cli):
+    run = cli["runs"]["ask_missing"]
+    assert run.returncode == 2
+    assert run.stdout.strip() == ""
+    lines = [line for line in run.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, run.stderr
+    assert "index" in lines[0].lower()
+    assert "Traceback" not in run.stderr
+
+
+# --- bot eval -------------------------------------------------------------------------------
+
+
+def test_eval_json_results_and_metrics(cli):
+    run = cli["runs"]["eval"]
+    assert run.returncode == 0, run.stderr
+    report = _one_json(run)
+    results = report["results"]
+    assert [r["id"] for r in results] == [c["id"] for c in EVAL_CASES]
+    for r in results:
+        assert RESULT_KEYS <= set(r)
+    by_id = {r["id"]: r for r in results}
+    assert by_id["urgence"]["status"] == "emergency" and by_id["urgence"]["ok"] is True
+    assert by_id["vide"]["status"] == "no_answer" and by_id["vide"]["ok"] is True
+    assert by_id["seances"]["expected_sources"] == ["microneedling-medical.md"]
+    m = report["metrics"]
+    assert m["cases"] == 3
+    assert m["emergency_recall"] == 1.0
+    assert m["emergency_false_alarms"] == 0
+    assert m["answerable"]["n"] == 1
+    assert m["latency_ms_p50"] is not None
+
+
+def test_eval_malformed_line_exits_2_naming_the_line(cli):
+    run = cli["runs"]["bad_eval"]
+    assert run.returncode == 2
+    assert "line 2" in run.stderr
+    assert "Traceback" not in run.stderr

@@ -1,0 +1,1 @@
+"""The Gradio front ends (patient chat, staff view) and their HTML rendering."""

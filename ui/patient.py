@@ -1,0 +1,118 @@
+"""The patient chat served at ``/``: French by default, answers in the patient's language."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from bot.service import ClinicService
+from bot.settings import Settings
+from ui.render import answer_html, esc, user_message
+
+EXAMPLES = [
+    "Pourquoi ne proposez-vous pas les exosomes ?",
+    "Combien de séances de microneedling faut-il prévoir ?",
+    "Le laser est-il possible sur une peau bronzée ?",
+    "Comment annuler un rendez-vous ?",
+]
+
+CSS = """
+.faq-emergency{border:3px solid #b00020;background:#fff0f0;color:#5c0011;padding:.6rem .9rem;border-radius:.5rem}
+.faq-emergency a{color:#8a0019;font-weight:700}
+.faq-no-answer{border-left:4px solid #0b5cad;padding-left:.7rem}
+.faq-sources{margin:.2rem 0 0 1.2rem;padding:0}.faq-sources li{margin:.25rem 0}
+.faq-answer blockquote{margin:.3rem 0 .3rem .2rem;padding-left:.6rem;border-left:3px solid #8c959f;color:#24292f}
+.faq-answer a,.faq-no-answer a{color:#0b5cad;text-decoration:underline}
+#faq-footer{font-size:.95rem;color:#1f2328;background:#f6f8fa;border-top:1px solid #d0d7de;padding:.5rem .8rem;border-radius:.4rem}
+#faq-footer a{color:#8a0019;font-weight:700}
+.faq-examples button{white-space:normal;text-align:left}
+"""
+
+
+def welcome_html(settings: Settings) -> str:
+    return (
+        f"<p>Bonjour ! Je suis l'assistant automatique de {esc(settings.clinic_name)}. Je réponds à vos "
+        "questions sur nos soins <strong>uniquement à partir des articles de la clinique</strong>, en citant "
+        "mes sources. Je ne remplace pas une consultation médicale et je ne pose pas de diagnostic.</p>"
+        "<p lang=\"en\">Hello! You can also ask in English.</p>"
+    )
+
+
+def footer_html(settings: Settings) -> str:
+    return (
+        '<div id="faq-footer" role="contentinfo"><strong>Urgence :</strong> '
+        '<a href="tel:15">15</a> (SAMU) ou <a href="tel:112">112</a> · '
+        'sourds et malentendants : SMS <a href="sms:114">114</a> · '
+        'prévention du suicide : <a href="tel:3114">3114</a> · '
+        f"après un soin : {esc(settings.clinic_phone)}</div>"
+    )
+
+
+def build_patient_ui(service: ClinicService, settings: Settings) -> gr.Blocks:
+    """The chat, example questions, feedback buttons and the emergency footer."""
+    with gr.Blocks(title=f"Assistant {settings.clinic_name}", analytics_enabled=False) as demo:
+        gr.Markdown(f"## Questions sur nos soins · {settings.clinic_name}")
+        chatbot = gr.Chatbot(
+            value=[{"role": "assistant", "content": welcome_html(settings)}],
+            label="Conversation avec l'assistant",
+            height=520,
+            sanitize_html=True,
+            render_markdown=True,
+            feedback_options=("Like", "Dislike"),
+            elem_id="faq-chat",
+            buttons=[],
+        )
+        # What each assistant message answered, by position, for the feedback buttons.
+        asked = gr.State({})
+        with gr.Row():
+            box = gr.Textbox(
+                label="Votre question",
+                placeholder="Posez votre question sur nos soins…",
+                max_length=settings.max_question_chars,
+                lines=1,
+                max_lines=4,
+                scale=5,
+                elem_id="faq-question",
+                autofocus=True,
+            )
+            send = gr.Button("Envoyer", variant="primary", scale=1, elem_id="faq-send")
+        with gr.Row(elem_classes="faq-examples"):
+            example_buttons = [gr.Button(text, size="sm", variant="secondary") for text in EXAMPLES]
+        gr.HTML(footer_html(settings))
+
+        def respond(message: str, history: list, state: dict, request: gr.Request):
+            if not message or not message.strip():
+                return gr.update(), history, state
+            client = request.client.host if request is not None and request.client else ""
+            answer = service.ask(message, client)
+            history = list(history) + [
+                {"role": "user", "content": user_message(message)},
+                {"role": "assistant", "content": answer_html(answer, settings)},
+            ]
+            state = dict(state)
+            state[len(history) - 1] = {
+                "question": message,
+                "status": answer.status,
+                "sources": [c.source for c in answer.citations],
+            }
+            return "", history, state
+
+        def rate(state: dict, data: gr.LikeData):
+            index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
+            info = state.get(index) or state.get(str(index))
+            if info:
+                service.feedback(info["question"], info["status"], info["sources"], bool(data.liked))
+
+        outputs = [box, chatbot, asked]
+        box.submit(respond, [box, chatbot, asked], outputs, api_name="ask_chat", concurrency_limit=8)
+        send.click(respond, [box, chatbot, asked], outputs, api_name=False, concurrency_limit=8)
+        for button in example_buttons:
+            button.click(respond, [button, chatbot, asked], outputs, api_name=False, concurrency_limit=8)
+        chatbot.like(rate, [asked], None, api_name=False)
+
+        def api_ask(question: str, request: gr.Request) -> dict:
+            client = request.client.host if request is not None and request.client else ""
+            return service.ask(question or "", client).to_dict()
+
+        # A JSON endpoint for programs (and the tests) that talk to the app as a client.
+        gr.api(api_ask, api_name="ask")
+    return demo

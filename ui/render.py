@@ -1,0 +1,155 @@
+"""HTML for the chat: answers with numbered sources, refusals, the emergency box.
+
+Every piece of text that comes from a patient or an article is escaped here, so
+a message typed as ``<img src=x onerror=...>`` is shown as text, never run.
+No Gradio import: this is plain string building, tested on its own.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from urllib.parse import quote
+
+from bot.answer import EMERGENCY, NO_ANSWER, Answer
+from bot.messages import frame_language
+from bot.settings import Settings
+
+LABELS = {
+    "fr": {"sources": "Sources", "show_quote": "Voir le passage cité", "book": "Prendre rendez-vous",
+           "call": "Appeler la clinique", "quoted": "Passage cité"},
+    "en": {"sources": "Sources", "show_quote": "Show the quoted passage", "book": "Book a consultation",
+           "call": "Call the clinic", "quoted": "Quoted passage"},
+}
+CITE_MARK = re.compile(r"\[(\d+)\]")
+
+
+def esc(text: str | None) -> str:
+    return html.escape(text or "", quote=True)
+
+
+def slug(text: str) -> str:
+    """A stable anchor for a section title: ``Est-ce douloureux ?`` → ``est-ce-douloureux``."""
+    folded = unicodedata.normalize("NFKD", text.lower())
+    ascii_text = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-") or "section"
+
+
+def article_link(source: str, section: str | None) -> str:
+    """Link to the clinic's copy of the article served by the app, at the cited section."""
+    anchor = f"#{slug(section.split(' > ')[-1])}" if section else ""
+    return f"/articles/{quote(source)}{anchor}"
+
+
+def phone_href(phone: str) -> str:
+    digits = re.sub(r"[^\d+]", "", phone.split("(")[0])
+    return f"tel:{digits}" if digits else "#"
+
+
+def user_message(text: str) -> str:
+    """A patient's message as shown in the chat: escaped, line breaks kept."""
+    return esc(text).replace("\n", "<br>")
+
+
+def answer_html(answer: Answer, settings: Settings) -> str:
+    """The whole reply bubble for one answer."""
+    lang = frame_language(answer.language)
+    labels = LABELS[lang]
+    if answer.status == EMERGENCY:
+        lines = answer.answer.split("\n")
+        items = "".join(f"<li>{_link_numbers(esc(line.lstrip('- ')), settings)}</li>" for line in lines[1:])
+        return (
+            f'<div class="faq-emergency" role="alert" aria-live="assertive" lang="{lang}">'
+            f"<p><strong>{esc(lines[0])}</strong></p><ul>{items}</ul></div>"
+        )
+    if answer.status == NO_ANSWER:
+        body = esc(answer.answer)
+        actions = ""
+        if answer.reason not in ("invalid_input", "small_talk", "rate_limited"):
+            actions = (
+                f'<p class="faq-actions"><a href="{esc(settings.booking_url)}" target="_blank" rel="noopener">'
+                f'{labels["book"]}</a> · <a href="{esc(phone_href(settings.clinic_phone))}">{labels["call"]} '
+                f"({esc(settings.clinic_phone)})</a></p>"
+            )
+        return f'<div class="faq-no-answer" lang="{lang}"><p>{body}</p>{actions}</div>'
+    intro, _, body = answer.answer.partition("\n\n")
+    links = {c.n: article_link(c.source, c.section) for c in answer.citations}
+
+    def cite(match: re.Match[str]) -> str:
+        n = int(match.group(1))
+        href = links.get(n)
+        if not href:
+            return match.group(0)
+        return f'<sup>[<a href="{esc(href)}" target="_blank" rel="noopener" aria-label="source {n}">{n}</a>]</sup>'
+
+    paragraphs = "".join(f'<p lang="fr">{CITE_MARK.sub(cite, esc(p))}</p>' for p in body.split("\n\n") if p.strip())
+    sources = "".join(
+        f'<li><a href="{esc(links[c.n])}" target="_blank" rel="noopener">{esc(c.title)}'
+        + (f" — {esc(c.section)}" if c.section else "")
+        + f'</a><details><summary>{labels["show_quote"]}</summary>'
+        f'<blockquote lang="fr">{esc(c.quote)}</blockquote></details></li>'
+        for c in answer.citations
+    )
+    return (
+        f'<div class="faq-answer" lang="{lang}"><p>{esc(intro)}</p>{paragraphs}'
+        f'<p class="faq-sources-title"><strong>{labels["sources"]}</strong></p><ol class="faq-sources">{sources}</ol></div>'
+    )
+
+
+def _link_numbers(line: str, settings: Settings) -> str:
+    """Make the emergency numbers and the clinic's phone tappable on a phone."""
+    line = re.sub(r"\b(15|112|3114)\b", lambda m: f'<a href="tel:{m.group(1)}">{m.group(1)}</a>', line)
+    line = re.sub(r"\b114\b", '<a href="sms:114">114</a>', line)
+    phone = esc(settings.clinic_phone)
+    if phone and phone in line:
+        line = line.replace(phone, f'<a href="{esc(phone_href(settings.clinic_phone))}">{phone}</a>')
+    return line
+
+
+def article_page(title: str, body_markdown: str, url: str | None, updated: str | None) -> str:
+    """A readable page for one article, with an anchor on every section (citation links land there)."""
+    parts: list[str] = []
+    in_list = False
+    for line in body_markdown.splitlines():
+        stripped = line.strip()
+        is_item = stripped.startswith(("- ", "* "))
+        if in_list and not is_item:
+            parts.append("</ul>")
+            in_list = False
+        if not stripped:
+            continue
+        heading = re.match(r"^(#{1,6})\s+(.*)$", stripped)
+        if heading:
+            level = min(6, len(heading.group(1)) + 1)
+            text = heading.group(2).strip()
+            parts.append(f'<h{level} id="{slug(text)}">{esc(text)}</h{level}>')
+        elif is_item:
+            if not in_list:
+                parts.append("<ul>")
+                in_list = True
+            parts.append(f"<li>{esc(stripped[2:])}</li>")
+        else:
+            parts.append(f"<p>{esc(stripped)}</p>")
+    if in_list:
+        parts.append("</ul>")
+    meta = []
+    if updated:
+        meta.append(f"Mis à jour le {esc(updated)}")
+    if url:
+        meta.append(f'Version publiée : <a href="{esc(url)}">{esc(url)}</a>')
+    return (
+        '<!doctype html><html lang="fr"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{esc(title)}</title><style>{ARTICLE_CSS}</style></head><body><main>"
+        f'<h1>{esc(title)}</h1><p class="meta">{" · ".join(meta)}</p>{"".join(parts)}</main></body></html>'
+    )
+
+
+ARTICLE_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:#1f2328;background:#fff;margin:0}
+main{max-width:46rem;margin:0 auto;padding:1.5rem 1rem 4rem;line-height:1.6}
+h1{font-size:1.7rem;line-height:1.25}.meta{color:#4a4f55;font-size:.9rem}
+h2,h3{scroll-margin-top:1rem}:target{background:#fff3bf;outline:3px solid #f2c200}
+a{color:#0b5cad}
+"""
