@@ -9,7 +9,7 @@ the cross-validated figures printed below are honest estimates. A second file,
 never used for fitting, can be given to check the result.
 
 Usage:
-    python bench/calibrate_abstention.py tests/eval/questions.jsonl [--check tests/eval/holdout.jsonl] [--write]
+    python bench/calibrate_abstention.py tests/eval/questions.jsonl tests/eval/calibration.jsonl [--check tests/eval/holdout.jsonl] [--write]
 """
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ def feature_rows(bot: Bot, path: Path) -> tuple[np.ndarray, np.ndarray, list[str
         if not q or emergency_rule(q) or asks_personal_advice(q) or is_prompt_injection(q) or is_small_talk(q):
             continue
         if case.expected_status == "emergency":
+            continue
+        if bot.retriever.uncovered_topics(q):
             continue
         lang = detect_language(q)
         r = bot.retriever.search(q, lang)
@@ -74,12 +76,15 @@ def main() -> None:
     from sklearn.model_selection import StratifiedKFold
 
     parser = argparse.ArgumentParser()
-    parser.add_argument("file", type=Path)
+    parser.add_argument("files", type=Path, nargs="+")
     parser.add_argument("--check", type=Path)
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     bot = Bot(load_settings())
-    x, y, ids = feature_rows(bot, args.file)
+    rows = [feature_rows(bot, f) for f in args.files]
+    x = np.concatenate([r[0] for r in rows])
+    y = np.concatenate([r[1] for r in rows])
+    ids = [i for r in rows for i in r[2]]
     print(f"{len(y)} cases reach retrieval: {int(y.sum())} answerable, {int((1 - y).sum())} not")
 
     def model() -> LogisticRegression:
@@ -101,14 +106,14 @@ def main() -> None:
         report(f"check file {args.check.name}", pc, yc, threshold)
         for i in np.where((pc < threshold) != (yc == 0))[0]:
             print(f"   wrong: {idc[i]:<14} p={pc[i]:.3f} label={yc[i]}")
-    weights = dict(zip(FEATURES, (round(float(w), 4) for w in final.coef_[0])))
+    weights = dict(zip(FEATURES, (round(float(w), 4) for w in final.coef_[0]), strict=False))
     print("weights", weights, "bias", round(float(final.intercept_[0]), 4), "threshold", round(threshold, 4))
     if args.write:
         MODEL_FILE.write_text(json.dumps({
             "weights": weights,
             "bias": round(float(final.intercept_[0]), 4),
             "threshold": round(threshold, 4),
-            "fitted_on": args.file.as_posix(),
+            "fitted_on": [f.as_posix() for f in args.files],
             "cases": len(y),
             "date": dt.date.today().isoformat(),
             "max_false_abstain": MAX_FALSE_ABSTAIN,

@@ -118,6 +118,11 @@ class Bot:
             return self._refuse(question, language, NO_ANSWER, "small_talk", "small_talk")
 
         retriever = self.retriever
+        missing_topics = retriever.uncovered_topics(cleaned)
+        if missing_topics:
+            answer = self._refuse(question, language, NO_ANSWER, "not_in_articles", "not_in_articles")
+            answer.trace = {"index_version": retriever.loaded.version, "uncovered_topics": missing_topics}
+            return answer
         retrieval = retriever.search(cleaned, language)
         feats = features(retrieval, retriever, language)
         model = load_model()

@@ -63,7 +63,7 @@ EN_FR: dict[str, str] = {
     "france": "france", "online": "en ligne", "sold": "vendus", "products": "produits", "product": "produit",
     "face": "visage", "facial": "visage", "eye": "yeux", "bags": "poches", "cellulite": "cellulite",
     "weight": "poids", "diet": "regime", "stubborn": "resistant", "bulge": "bourrelet", "thighs": "cuisses",
-    "arms": "bras", "retinol": "retinol", "vitamin-a": "retinol", "clinic": "clinique", "doctor": "medecin",
+    "arms": "bras", "retinol": "retinol", "vitamin-a": "retinol", "clinic": "clinique",
     "phone": "telephone", "call": "appeler telephone", "contact": "contacter", "quote": "devis",
     "estimate": "devis", "reflection": "reflexion", "think": "reflexion", "bring": "apporter",
     "medications": "medicaments", "photos": "photos", "parents": "parents", "consent": "consentement",

@@ -19,6 +19,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from bot.lexicon import EN_FR, expand_english
 from bot.textnorm import content_terms, fold, words
+from bot.topics import corpus_vocabulary, uncovered_topics
 from index.chunking import Chunk
 from index.embedder import Embedder
 from index.store import LoadedIndex
@@ -102,6 +103,7 @@ class Retriever:
             for t in terms:
                 self.df[t] = self.df.get(t, 0) + 1
         self.n_docs = max(1, len(self.chunks))
+        self.corpus_words = corpus_vocabulary([c.embedding_text for c in self.chunks])
         self.by_prefix: dict[str, list[str]] = {}
         for term in self.df:
             self.by_prefix.setdefault(term[:3], []).append(term)
@@ -113,6 +115,10 @@ class Retriever:
         )
         texts = [c.embedding_text for c in self.chunks] or [""]
         self.ngram_matrix = self.ngrams.fit_transform(texts)
+
+    def uncovered_topics(self, question: str) -> list[str]:
+        """Treatments or practical topics the question names and no article mentions."""
+        return uncovered_topics(question, set(self.df), self.corpus_words)
 
     def idf(self, term: str) -> float:
         df = self.df.get(term, 0)
@@ -174,7 +180,7 @@ class Retriever:
         rankings: dict[str, list[tuple[int, float]]] = {}
         if n:
             scores, rows = self.loaded.faiss_index.search(vector.reshape(1, -1).astype(np.float32), k)
-            rankings["dense"] = [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
+            rankings["dense"] = [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=False) if r >= 0]
             if keyword_tokens:
                 kw = self.bm25.get_scores(keyword_tokens)
                 top = _top(kw, k)

@@ -17,16 +17,9 @@ from bot.retrieval import bounded_edit_distance
 from bot.textnorm import fold, split_words, squeeze_repeats
 
 # Key words whose misspellings are corrected before the rules run.
-KEY_WORDS = """respirer respire respiration respirais etouffe etouffer etouffement suffoque poitrine thoracique
-fievre temperature frissons pus purulent abces infecte infection gonfle gonflee gonflement gorge langue
-vision floue trouble aveugle voir blanche blanchit blanchie marbree marbrure violacee violette grisatre
-livide douleur douloureux insupportable intense atroce horrible suicide suicidaire mourir vivre tuer
-breathe breathing breath swallow chest fever pus spreading swelling swollen throat tongue blurry blurred
-blind vision mottled white purple grey gray pain severe unbearable excruciating suicide suicidal kill die
-conscience evanoui evanouie fainted unconscious avaler""".split()
+KEY_WORDS = ["respirer", "respire", "respiration", "respirais", "etouffe", "etouffer", "etouffement", "suffoque", "poitrine", "thoracique", "fievre", "temperature", "frissons", "pus", "purulent", "abces", "infecte", "infection", "gonfle", "gonflee", "gonflement", "gorge", "langue", "vision", "floue", "trouble", "aveugle", "voir", "blanche", "blanchit", "blanchie", "marbree", "marbrure", "violacee", "violette", "grisatre", "livide", "douleur", "douloureux", "insupportable", "intense", "atroce", "horrible", "suicide", "suicidaire", "mourir", "vivre", "tuer", "breathe", "breathing", "breath", "swallow", "chest", "fever", "pus", "spreading", "swelling", "swollen", "throat", "tongue", "blurry", "blurred", "blind", "vision", "mottled", "white", "purple", "grey", "gray", "pain", "severe", "unbearable", "excruciating", "suicide", "suicidal", "kill", "die", "conscience", "evanoui", "evanouie", "fainted", "unconscious", "avaler"]
 # Real words one typo away from a key word, which must stay what they are.
-PROTECTED = set("""injection injections injecte injectee injecter violente violent violents double doubles
-infecter reinjection trouver souffle breathes""".split())
+PROTECTED = set(["injection", "injections", "injecte", "injectee", "injecter", "violente", "violent", "violents", "double", "doubles", "infecter", "reinjection", "trouver", "souffle", "breathes"])
 _KEY_BY_PREFIX: dict[str, list[str]] = {}
 for _w in KEY_WORDS:
     _KEY_BY_PREFIX.setdefault(_w[:2], []).append(_w)
@@ -57,6 +50,12 @@ PROCEDURE = _any(
     r" (injection|injecte|piqure|filler|acide hyaluronique|hyaluronique|botox|toxine|seance|soin|laser|"
     r"microneedling|peeling|mesotherapie|traitement|intervention|procedure|lemon bottle|lipolyse) ",
     r" (injection|injected|filler|fillers|botox|treatment|procedure|session|laser|peel|microneedling) ",
+)
+# Skin turning white or mottled is the sign of a blocked vessel after an injection;
+# after a peel or a laser, whitening alone can be expected, so pain must come with it.
+INJECTED = _any(
+    r" (injection|injections|injecte|injectee|piqure|filler|fillers|acide hyaluronique|hyaluronique|botox|toxine|"
+    r"lemon bottle|lipolyse|mesotherapie|comblement|injected|lips done|skinbooster)",
 )
 SEVERE_PAIN = _any(
     r" (douleur|douleurs|mal) (intense|intenses|insupportable|atroce|horrible|enorme|tres forte|forte|terrible)",
@@ -110,13 +109,13 @@ EMERGENCY_RULES: tuple[Rule, ...] = (
         r" vision (is )?(blurry|blurred|gone|loss)", r" went blind", r" blind in",
     )),
     Rule("skin_colour_change", _any(
-        r" (peau|zone|levre|levres|nez|joue|front) (qui )?(devient|est devenue|devenue|toute|tres)? ?(blanche|blanchie|grise|grisatre|violette|violacee|marbree|livide)",
+        r" (peau|zone|levre|levres|nez|joue|front) (qui )?(devient|est devenue|devenue|reste|est)? ?(toute |tout |tres |un peu )?(blanche|blanchie|grise|grisatre|violette|violacee|marbree|livide)",
         r" blanchit(?! (elle|il) )", r" marbree", r" marbrure", r" violacee", r" livide", r" noircit", r" necrose", r" necrosis",
         r" (devient|devenu|devenue|est) (tout |toute )?(noir|noire)", r" (turning|turned|gone|going) black",
         r" (skin|cheek|lip|lips|nose|area|chin|forehead|face) (has |is |turned |turning |went |going |gone |become |becoming )*(white|pale|grey|gray|greyish|grayish|blotchy|purple|mottled|dusky|blue|bluish)",
         r" (est |a |sont )?(devenu|devenue|devenues|devenus) (toute |tout )?(blanche|blanc|blanches|grise|grises|violette|violettes|violacee|bleue|bleutee)",
-        r" (white|mottled|purple|dusky|blanched) (patch|area|skin|spot)", r" mottled", r" blanch",
-    ), needs=(_any(PROCEDURE.pattern, SEVERE_PAIN.pattern),)),
+        r" (white|mottled|purple|dusky|blanched) (patch|area|skin|spot)", r" mottled", r" blanched",
+    ), needs=(_any(INJECTED.pattern, SEVERE_PAIN.pattern),)),
     Rule("infection_signs", _any(
         r" (fievre|temperature|frissons|fever|chills)[a-z0-9 ]{0,60} (rougeur|rouge|pus|gonfl|chaud|infect|abces|redness|red|swell|hot|spreading|oozing)",
         r" (rougeur|rouge|pus|gonfl|chaud|infect|abces|redness|red|swell|hot|spreading|oozing)[a-z0-9 ]{0,60} (fievre|temperature|frissons|fever|chills)",
@@ -150,7 +149,7 @@ PERSONAL_ADVICE = _any(
     r" (mon|ma|mes) (traitement|medicament|medicaments|medoc|medocs|pilule|anticoagulant|anticoagulants|antidepresseur|antibiotique|antibiotiques)",
     r" (avec|sous) (du |de l |un |une |des )?(roaccutane|isotretinoine|anticoagulant|kardegic|aspirine|previscan|xarelto|eliquis|antidepresseur|antibiotique|ibuprofene)",
     r" je (prends|suis sous|prend) (du |de l |un |une |des |le |la )?[a-z]+ [a-z ]{0,40}(est ce que|puis je|je peux|compatible|possible|risque|arrete|arreter|stopper|combien de jours)",
-    r" (my|with) (medication|medications|meds|medicine|pills|treatment|blood thinner|blood thinners|antidepressant|antibiotics)",
+    r" (my|with) (medication|medications|meds|medicine|pills|blood thinner|blood thinners|antidepressant|antibiotics)",
     r" (i am|i m|im) (taking|on) [a-z]+ [a-z ]{0,40}(can i|is it safe|ok to|okay to)",
     r" (quelle|what) (dose|dosage)", r" how (much|many) [a-z ]{0,20}should i take",
     r" (augmenter|diminuer|doubler|baisser) (la|ma) dose", r" (increase|double|lower) (the|my) dose",
@@ -168,6 +167,11 @@ INJECTION = _any(
     r" (oublie|oubliez|forget) (tes|vos|your|all|toutes) (instructions|consignes|regles|rules)",
     r" (reveal|print|show|affiche|montre|donne) (me )?(your|ton|votre|tes|vos) (instructions|prompt|consignes|configuration)",
     r" (you are|tu es|vous etes) (now|maintenant|desormais) ",
+    r" (joue|jouez|incarne|incarnez) le role", r" (fais|faites) comme si tu etais",
+    r" (pretend|act as if) (you re|you are|to be)", r" act as (a|an|my) ", r" role ?play",
+    r" (repete|repetez|recopie|recopiez|repeat|print|copy) [a-z ]{0,30}(au dessus|ci dessus|above|verbatim|mot pour mot)",
+    r" (prescris|prescrivez|prescribe|write) (moi |me )?(un |une |a )?(traitement|ordonnance|medicament|prescription)",
+    r" (what|which) (model|llm|ai) are you", r" (quel|quelle) (modele|ia) (es tu|etes vous)",
 )
 SMALL_TALK = _any(
     r"^ (bonjour|bonsoir|salut|coucou|hello|hi|hey|merci|thanks|thank you|ok|okay|d accord|au revoir|bye|test)( [a-z]+)? $",

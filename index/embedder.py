@@ -61,8 +61,8 @@ class SentenceTransformerEmbedder:
 
         hf_logging.disable_progress_bar()
 
-        location = str(bundled_model_path()) if not model else model
-        self.name = BUNDLED_MODEL_NAME if not model else model
+        location = model if model else str(bundled_model_path())
+        self.name = model if model else BUNDLED_MODEL_NAME
         try:
             self._model = SentenceTransformer(location, device="cpu")
         except Exception as exc:  # the library raises many types; the user needs one message

@@ -36,9 +36,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# Loopback only: never go through a proxy configured in the environment.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
 def _http_status(url: str, timeout: float = 2.0) -> int | None:
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - loopback only
+        with _OPENER.open(url, timeout=timeout) as resp:
             return resp.status
     except urllib.error.HTTPError as exc:
         return exc.code

@@ -6,8 +6,8 @@ import hashlib
 from pathlib import Path
 
 import pytest
-
 from conftest import SAMPLE_MD, SEED
+
 from index import articles as articles_mod
 from index.articles import Article, LoadFailure, load_article, load_articles
 

@@ -6,8 +6,8 @@ import shutil
 
 import numpy as np
 import pytest
-
 from conftest import make_settings
+
 from index.build import IndexBusy, UpdateAborted, index_lock, sync_index
 from index.embedder import HashingEmbedder
 from index.store import HISTORY_FILE, current_version_name, list_versions, load_current, read_history
@@ -187,9 +187,8 @@ def test_strict_update_with_broken_article_aborts(settings, small_content):
 
 def test_second_writer_gets_index_busy(settings):
     sync_index(settings, embedder=EMB, full=True)
-    with index_lock(settings.index_dir):
-        with pytest.raises(IndexBusy):
-            sync_index(settings, embedder=EMB, full=True)
+    with index_lock(settings.index_dir), pytest.raises(IndexBusy):
+        sync_index(settings, embedder=EMB, full=True)
     assert list_versions(settings.index_dir) == ["v000001"]
     # Once released, writing works again.
     assert sync_index(settings, embedder=EMB, full=True).version == 2

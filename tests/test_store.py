@@ -7,8 +7,8 @@ import json
 
 import numpy as np
 import pytest
-
 from conftest import make_settings
+
 from index.articles import load_articles
 from index.build import sync_index
 from index.chunking import chunk_article

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Install the FAQ bot into .venv (created if missing).
+#   scripts/setup.sh         what the app needs
+#   scripts/setup.sh --dev   plus the test tools and Debian's Chromium for the browser tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+requirements=requirements.txt
+if [ "${1:-}" = "--dev" ]; then requirements=requirements-dev.txt; fi
+
+if [ ! -x .venv/bin/python ]; then
+  "${PYTHON:-python3}" -m venv .venv
+fi
+# torch is pinned to the CPU build in requirements.txt; an unpinned torch would pull a CUDA build.
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$requirements"
+
+if [ "$requirements" = requirements-dev.txt ] && [ ! -x /usr/bin/chromium ]; then
+  echo "Installing Debian's Chromium for the browser tests..." >&2
+  if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+fi

@@ -1,0 +1,237 @@
+"""The real app in headless Chromium: what a patient and the staff actually see and click.
+
+Debian's Chromium (``/usr/bin/chromium``) is driven by Playwright; no browser
+is ever downloaded. Screenshots land in ``test-artifacts/`` (git-ignored).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from app_server import STAFF_PASSWORD, app_server_fixture
+
+pytestmark = pytest.mark.browser
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic",
+]
+FR_QUESTION = "Pourquoi ne proposez-vous pas les exosomes ?"
+TIMEOUT_MS = 20_000
+
+server = app_server_fixture(scope="module")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
+    context.set_default_timeout(TIMEOUT_MS)
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def open_chat(page, base: str):
+    page.goto(base + "/")
+    box = page.get_by_label("Votre question")
+    box.wait_for()
+    return box
+
+
+def bot_messages(page):
+    return page.locator('#faq-chat [data-testid="bot"]')
+
+
+def user_messages(page):
+    return page.locator('#faq-chat [data-testid="user"]')
+
+
+def ask(page, box, text: str):
+    """Type a question, press Enter and wait for the new bot message; return it."""
+    before = bot_messages(page).count()
+    box.fill(text)
+    box.press("Enter")
+    expect(bot_messages(page)).to_have_count(before + 1)
+    return bot_messages(page).last
+
+
+def shot(page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def staff_client(base: str):
+    from gradio_client import Client
+
+    return Client(base + "/staff/", auth=("staff", STAFF_PASSWORD), verbose=False)
+
+
+def staff_login(page, base: str) -> None:
+    page.goto(base + "/staff/")
+    page.get_by_label("username").fill("equipe")
+    page.get_by_label("password").fill(STAFF_PASSWORD)
+    page.get_by_role("button", name="Login").click()
+    page.get_by_label("Question à tester").wait_for()
+
+
+# --- patient chat -------------------------------------------------------------------------
+
+
+def test_welcome_and_emergency_footer(page, server):
+    open_chat(page, server)
+    expect(bot_messages(page).first).to_contain_text("Bonjour ! Je suis l'assistant automatique")
+    expect(bot_messages(page).first).to_contain_text("uniquement à partir des articles de la clinique")
+    footer = page.locator("#faq-footer")
+    expect(footer).to_be_visible()
+    for number in ("15", "112", "3114"):
+        expect(footer.locator(f'a[href="tel:{number}"]')).to_have_text(number)
+    shot(page, "welcome")
+
+
+def test_french_answer_links_to_the_cited_section(page, server):
+    box = open_chat(page, server)
+    ask(page, box, FR_QUESTION)
+    answer = page.locator(".faq-answer").last
+    answer.wait_for()
+    expect(answer).to_contain_text("Voici ce que disent nos articles")
+    links = answer.locator('a[href^="/articles/"]')
+    expect(links.first).to_be_visible()
+    href = links.first.get_attribute("href")
+    assert href and href.startswith("/articles/exosomes.md#"), href
+    shot(page, "answer-fr")
+
+    page.goto(server + href)
+    expect(page.locator("h1")).to_have_text("Les exosomes en médecine esthétique : où en est-on ?")
+    fragment = urlsplit(href).fragment
+    assert fragment
+    section = page.locator(f"#{fragment}")
+    expect(section).to_have_count(1)
+    expect(section).to_be_visible()
+    shot(page, "article")
+
+
+def test_example_button_asks_its_question(page, server):
+    open_chat(page, server)
+    before = bot_messages(page).count()
+    example = "Combien de séances de microneedling faut-il prévoir ?"
+    page.get_by_role("button", name=example).click()
+    expect(bot_messages(page)).to_have_count(before + 1)
+    expect(user_messages(page).last).to_have_text(example)
+    expect(bot_messages(page).last.locator(".faq-answer, .faq-no-answer")).to_have_count(1)
+
+
+def test_thumbs_up_is_recorded_for_staff(page, server):
+    box = open_chat(page, server)
+    question = "Le laser est-il possible sur une peau bronzée ?"
+    ask(page, box, question)
+    like = page.locator('#faq-chat button[aria-label="Like"]').last
+    like.click()
+    client = staff_client(server)
+    deadline = time.monotonic() + 15
+    rated = []
+    while time.monotonic() < deadline:
+        _unanswered, feedback = client.predict(api_name="/staff_lists")
+        rated = [r for r in feedback["data"] if r[1] == question]
+        if rated:
+            break
+        time.sleep(0.5)
+    assert rated, f"no feedback recorded for {question!r}: {feedback['data']}"
+    assert rated[0][4] == "👍", rated
+
+
+def test_typed_html_is_shown_as_text_and_never_run(page, server):
+    box = open_chat(page, server)
+    for text in ('<img src=x onerror="window.__xss=1">', "<script>window.__xss=2</script>"):
+        ask(page, box, text)
+        expect(user_messages(page).last).to_contain_text(text)
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.__xss") is None
+    assert page.locator("#faq-chat img[src='x']").count() == 0
+    shot(page, "xss")
+
+
+def test_emergency_box_is_an_alert(page, server):
+    box = open_chat(page, server)
+    ask(page, box, "j'ai du mal à respirer depuis mon injection")
+    alert = page.locator('.faq-emergency[role="alert"]').last
+    expect(alert).to_be_visible()
+    for number in ("15", "112", "3114"):
+        expect(alert.locator(f'a[href="tel:{number}"]')).to_have_count(1)
+    shot(page, "emergency")
+
+
+def test_phone_width(browser, server):
+    context = browser.new_context(viewport={"width": 375, "height": 800}, is_mobile=True, has_touch=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    pg = context.new_page()
+    try:
+        box = open_chat(pg, server)
+        ask(pg, box, FR_QUESTION)
+        answer = pg.locator(".faq-answer").last
+        expect(answer).to_be_visible()
+        answer.scroll_into_view_if_needed()
+        pg.screenshot(path=str(ARTIFACTS / "phone-375.png"))
+        width = pg.evaluate("document.documentElement.scrollWidth")
+        assert width <= 380, f"the chat scrolls sideways on a phone: {width}px wide"
+    finally:
+        context.close()
+
+
+def test_embed_example(page, server, tmp_path):
+    source = (ROOT / "examples" / "embed.html").read_text(encoding="utf-8")
+    assert "http://127.0.0.1:7860/" in source
+    embed = tmp_path / "embed.html"
+    embed.write_text(source.replace("http://127.0.0.1:7860/", server + "/"), encoding="utf-8")
+    page.goto(embed.as_uri())
+    frame = page.frame_locator("iframe.faq-frame")
+    expect(frame.get_by_label("Votre question")).to_be_visible()
+    shot(page, "embed")
+
+
+# --- staff view ---------------------------------------------------------------------------
+
+
+def test_staff_login_and_trace(page, server):
+    page.goto(server + "/staff/")
+    expect(page.get_by_label("password")).to_be_visible()
+    expect(page.get_by_label("Question à tester")).to_have_count(0)
+    staff_login(page, server)
+    expect(page.get_by_role("tab", name="Tester une question")).to_be_visible()
+    page.get_by_label("Question à tester").fill(FR_QUESTION)
+    page.get_by_role("button", name="Voir la réponse et sa trace").click()
+    expect(page.locator(".faq-answer").last).to_be_visible()
+    expect(page.locator("table").get_by_text("exosomes.md").first).to_be_visible()
+    shot(page, "staff-trace")
+
+
+def test_staff_lists_show_patient_text_literally(page, server):
+    from gradio_client import Client
+
+    payload = '<img src=x onerror="window.__xss=3"> tarif du parking ?'
+    Client(server, verbose=False).predict(payload, api_name="/ask")
+    staff_login(page, server)
+    page.get_by_role("tab", name="Sans réponse et avis").click()
+    page.get_by_role("button", name="Actualiser").last.click()
+    expect(page.get_by_text("tarif du parking").first).to_be_visible()
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.__xss") is None
+    shot(page, "staff-lists")
