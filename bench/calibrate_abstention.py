@@ -27,7 +27,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.abstain import FEATURES, MODEL_FILE, features  # noqa: E402
 from bot.engine import Bot  # noqa: E402
 from bot.evaluation import load_cases  # noqa: E402
-from bot.safety import asks_personal_advice, emergency_rule, is_prompt_injection, is_small_talk  # noqa: E402
+from bot.safety import (  # noqa: E402
+    asks_personal_advice,
+    emergency_rule,
+    is_off_topic_task,
+    is_prompt_injection,
+    is_small_talk,
+)
 from bot.settings import load_settings  # noqa: E402
 from bot.textnorm import clean_input, detect_language  # noqa: E402
 
@@ -38,7 +44,7 @@ def feature_rows(bot: Bot, path: Path) -> tuple[np.ndarray, np.ndarray, list[str
     xs, ys, ids = [], [], []
     for case in load_cases(path):
         q = clean_input(case.question)
-        if not q or emergency_rule(q) or asks_personal_advice(q) or is_prompt_injection(q) or is_small_talk(q):
+        if not q or emergency_rule(q) or asks_personal_advice(q) or is_prompt_injection(q) or is_off_topic_task(q) or is_small_talk(q):
             continue
         if case.expected_status == "emergency":
             continue

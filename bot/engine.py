@@ -18,7 +18,13 @@ from bot.answer import ANSWERED, EMERGENCY, NO_ANSWER, Answer
 from bot.compose import answer_text, compose
 from bot.messages import text
 from bot.retrieval import Retriever
-from bot.safety import asks_personal_advice, emergency_rule, is_prompt_injection, is_small_talk
+from bot.safety import (
+    asks_personal_advice,
+    emergency_rule,
+    is_off_topic_task,
+    is_prompt_injection,
+    is_small_talk,
+)
 from bot.settings import Settings
 from bot.textnorm import clean_input, detect_language, letters_ratio
 from index.embedder import Embedder, load_embedder
@@ -112,7 +118,7 @@ class Bot:
             return self._refuse(question, language, NO_ANSWER, "invalid_input", "unreadable")
         if asks_personal_advice(cleaned):
             return self._refuse(question, language, NO_ANSWER, "personal_medical_advice", "personal_medical_advice")
-        if is_prompt_injection(cleaned):
+        if is_prompt_injection(cleaned) or is_off_topic_task(cleaned):
             return self._refuse(question, language, NO_ANSWER, "out_of_scope", "out_of_scope")
         if is_small_talk(cleaned):
             return self._refuse(question, language, NO_ANSWER, "small_talk", "small_talk")

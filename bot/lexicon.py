@@ -78,3 +78,36 @@ def expand_english(words: list[str]) -> list[str]:
             if fr not in out:
                 out.append(fr)
     return out
+
+
+# Words patients use → the words the articles use. Vocabulary only, for every article.
+FR_SYNONYMS: dict[str, str] = {
+    "secu": "assurance maladie", "securite": "assurance maladie", "rembourse": "pris en charge",
+    "remboursee": "pris en charge", "remboursement": "pris en charge", "rembourses": "pris en charge",
+    "bleu": "ecchymose hematome", "bleus": "ecchymoses hematomes", "gonfle": "gonflement oedeme",
+    "gonflee": "gonflement oedeme", "enfle": "gonflement", "boutons": "acne", "bouton": "acne",
+    "tient": "durent duree", "tiennent": "durent duree", "dure": "duree", "prix": "tarifs",
+    "cout": "tarifs", "coute": "tarifs", "combien": "combien", "douillet": "douleur douloureux",
+    "douillette": "douleur douloureux", "piqure": "injection", "piqures": "injections",
+    "bronzee": "bronzage bronzee", "bronze": "bronzage", "doree": "bronzage", "enceinte": "grossesse",
+    "allaite": "allaitement", "gras": "graisse", "calvitie": "alopecie chute", "degarni": "chute cheveux",
+    "tire": "tiraillement", "tiraille": "tiraillement", "picote": "picotements", "pique": "picotements",
+    "mine": "teint", "lumineux": "eclat", "lumineuse": "eclat", "eclatante": "eclat", "fatiguee": "terne",
+    "fatigue": "terne", "rajeunir": "vieillissement", "vieillir": "vieillissement", "pattes": "rides",
+    "ridules": "rides", "plis": "rides", "pli": "rides", "taches": "pigmentation taches",
+    "rougit": "rougeurs", "rouge": "rougeurs", "vaisseaux": "couperose", "pele": "desquamation",
+    "pelent": "desquamation", "croutes": "croutes", "cicatrice": "cicatrices", "trous": "cicatrices pores",
+    "annule": "annulation annuler", "decommander": "annuler annulation", "reporter": "deplacer",
+    "retard": "retard", "payer": "paiement regler", "carte": "paiement", "cheque": "paiement",
+    "ado": "mineur", "fille": "mineur", "fils": "mineur", "16": "mineur", "17": "mineur",
+}
+
+
+def expand_french(words: list[str]) -> list[str]:
+    """Article-side words for the patient's French words, in order, without repeats."""
+    out: list[str] = []
+    for word in words:
+        for fr in FR_SYNONYMS.get(word, "").split():
+            if fr not in out:
+                out.append(fr)
+    return out

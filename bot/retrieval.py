@@ -17,7 +17,7 @@ import bm25s
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from bot.lexicon import EN_FR, expand_english
+from bot.lexicon import EN_FR, expand_english, expand_french
 from bot.textnorm import content_terms, fold, words
 from bot.topics import corpus_vocabulary, uncovered_topics
 from index.chunking import Chunk
@@ -128,7 +128,7 @@ class Retriever:
         """Stem the question, add French counterparts of English words, map typos to known terms."""
         raw = words(question)
         if language == "fr":
-            terms = content_terms(question)
+            terms = content_terms(question) + content_terms(" ".join(expand_french(raw)))
         else:
             # An English word with a French counterpart is searched as that
             # counterpart; the others (names, cognates) stay as they are.

@@ -173,6 +173,13 @@ INJECTION = _any(
     r" (prescris|prescrivez|prescribe|write) (moi |me )?(un |une |a )?(traitement|ordonnance|medicament|prescription)",
     r" (what|which) (model|llm|ai) are you", r" (quel|quelle) (modele|ia) (es tu|etes vous)",
 )
+# Requests for a task the assistant does not do, whatever the topic: writing, translating, computing.
+OFF_TOPIC_TASK = _any(
+    r" (ecris|ecrivez|redige|redigez|compose|invente|inventez) (moi |nous )?(un|une|des) (poeme|histoire|chanson|blague|lettre|texte|dissertation|rap)",
+    r" (raconte|racontez) (moi |nous )?(un|une|des) (histoire|blague|conte)",
+    r" (write|compose|make up|tell) (me |us )?(a|an|some) (poem|story|song|joke|essay|letter|limerick)",
+    r" (traduis|traduisez|translate) ", r" (combien font|calcule|calculez|how much is \d|what is \d+) ",
+)
 SMALL_TALK = _any(
     r"^ (bonjour|bonsoir|salut|coucou|hello|hi|hey|merci|thanks|thank you|ok|okay|d accord|au revoir|bye|test)( [a-z]+)? $",
     r"^ (qui es tu|tu es qui|who are you|are you (a )?(bot|human|robot)|es tu (un )?(robot|humain)|ca va|comment (ca va|vas tu)|how are you) $",
@@ -194,6 +201,10 @@ def asks_personal_advice(text: str) -> bool:
 
 def is_prompt_injection(text: str) -> bool:
     return bool(INJECTION.search(normalise_for_rules(text)))
+
+
+def is_off_topic_task(text: str) -> bool:
+    return bool(OFF_TOPIC_TASK.search(normalise_for_rules(text)))
 
 
 def is_small_talk(text: str) -> bool:
