@@ -70,16 +70,6 @@ EN_FR: dict[str, str] = {
 }
 
 
-def expand_english(words: list[str]) -> list[str]:
-    """French counterparts of the English words (folded), in order, without repeats."""
-    out: list[str] = []
-    for word in words:
-        for fr in EN_FR.get(word, "").split():
-            if fr not in out:
-                out.append(fr)
-    return out
-
-
 # Words patients use → the words the articles use. Vocabulary only, for every article.
 FR_SYNONYMS: dict[str, str] = {
     "secu": "assurance maladie", "securite": "assurance maladie", "rembourse": "pris en charge",
@@ -101,13 +91,3 @@ FR_SYNONYMS: dict[str, str] = {
     "retard": "retard", "payer": "paiement regler", "carte": "paiement", "cheque": "paiement",
     "ado": "mineur", "fille": "mineur", "fils": "mineur", "16": "mineur", "17": "mineur",
 }
-
-
-def expand_french(words: list[str]) -> list[str]:
-    """Article-side words for the patient's French words, in order, without repeats."""
-    out: list[str] = []
-    for word in words:
-        for fr in FR_SYNONYMS.get(word, "").split():
-            if fr not in out:
-                out.append(fr)
-    return out

@@ -15,6 +15,7 @@ from functools import lru_cache
 import Stemmer
 
 WORD = re.compile(r"[a-z0-9]+")
+MARKUP = re.compile(r"<[^>]{0,200}>|&[a-z]+;|\w+=\S*")
 WORD_WITH_ELISION = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
 
@@ -133,6 +134,8 @@ def detect_language(text: str) -> str:
     Stop words decide between French and English (reliable on short, misspelt
     questions); a character n-gram model names other languages.
     """
+    # Markup typed into the chat says nothing about the patient's language.
+    text = MARKUP.sub(" ", text)
     ws = words(text)
     if not ws:
         return "fr"

@@ -108,8 +108,12 @@ def test_chat_keeps_html_escaped(client):
     box, history = client.predict(message, api_name="/ask_chat")
     assert box == "", "the textbox is cleared after sending"
     texts = [
-        (m["role"], "".join(part.get("text", "") for part in m["content"]) if isinstance(m["content"], list)
-         else str(m["content"]))
+        (
+            m["role"],
+            "".join(part.get("text", "") for part in m["content"])
+            if isinstance(m["content"], list)
+            else str(m["content"]),
+        )
         for m in history
     ]
     users = [t for role, t in texts if role == "user"]
@@ -177,10 +181,7 @@ def test_article_outside_the_index_is_404(server, path):
 
 
 def test_unanswered_questions_are_kept_scrubbed(client, staff):
-    question = (
-        "Quel temps fera-t-il demain à Paris ? mon email est jean.dupont@example.com "
-        "et mon tel 06 12 34 56 78"
-    )
+    question = "Quel temps fera-t-il demain à Paris ? mon email est jean.dupont@example.com et mon tel 06 12 34 56 78"
     result = client.predict(question, api_name="/ask")
     assert result["status"] == "no_answer", result
     unanswered, _feedback = staff.predict(api_name="/staff_lists")
