@@ -38,7 +38,8 @@ from bot.safety import (  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from bot.textnorm import clean_input, detect_language  # noqa: E402
 
-MAX_FALSE_ABSTAIN = 0.03
+# Tighter than the 3 % promised, so that new questions stay within it.
+MAX_FALSE_ABSTAIN = 0.02
 
 
 def feature_rows(bot: Bot, path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:

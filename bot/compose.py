@@ -47,16 +47,33 @@ def split_sentences(text: str) -> list[str]:
     return [s for s in out if len(s) >= MIN_SENTENCE_CHARS and any(ch.isalpha() for ch in s)]
 
 
-def _score_sentences(sentences: list[str], retrieval: Retrieval, retriever: Retriever, question: str) -> np.ndarray:
-    """Idf-weighted share of the question's terms in each sentence, plus n-gram similarity."""
+# How much a sentence's section heading counts next to the sentence itself: a
+# sentence under "Comment annuler un rendez-vous ?" answers "comment annuler"
+# better than the page's introduction that merely mentions cancelling.
+HEADING_WEIGHT = 0.3
+
+
+def _score_sentences(
+    sentences: list[str], retrieval: Retrieval, retriever: Retriever, question: str, headings: list[str] | None = None
+) -> np.ndarray:
+    """Idf-weighted share of the question's terms in each sentence (and its heading), plus n-gram similarity."""
     q = retrieval.query
     weights = {f: retriever.idf(f) for forms in q.matched.values() for f in forms}
     total = sum(max((weights[f] for f in forms), default=0.0) for forms in q.matched.values()) or 1.0
-    scores = np.zeros(len(sentences))
-    for i, sentence in enumerate(sentences):
-        terms = set(content_terms(sentence))
+
+    def share(text: str) -> float:
+        terms = set(content_terms(text))
         hit = sum(max((weights[f] for f in forms if f in terms), default=0.0) for forms in q.matched.values())
-        scores[i] = hit / total
+        return hit / total
+
+    scores = np.zeros(len(sentences))
+    heading_share: dict[str, float] = {}
+    for i, sentence in enumerate(sentences):
+        scores[i] = share(sentence)
+        if headings and headings[i]:
+            if headings[i] not in heading_share:
+                heading_share[headings[i]] = share(headings[i])
+            scores[i] += HEADING_WEIGHT * heading_share[headings[i]]
     if sentences:
         qv = retriever.ngrams.transform([question])
         sv = retriever.ngrams.transform(sentences)
@@ -83,7 +100,9 @@ def compose(
                     candidates.append((sentence, h, (h.chunk.position, j)))
         if not candidates:
             continue
-        scores = _score_sentences([c[0] for c in candidates], retrieval, retriever, question)
+        scores = _score_sentences(
+            [c[0] for c in candidates], retrieval, retriever, question, [c[1].chunk.section or "" for c in candidates]
+        )
         order = np.argsort(-scores)
         if rank == 0:
             best_sentence = float(scores[order[0]])

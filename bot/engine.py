@@ -50,6 +50,9 @@ class Bot:
         self._reload_lock = threading.Lock()
         self._state: _State | None = None
         self.reload()
+        # Pay the one-off costs (language model, first forward pass) before the first patient does.
+        detect_language("warm up the language identifier please")
+        self.embedder.encode_query("bonjour")
 
     @property
     def retriever(self) -> Retriever:

@@ -56,7 +56,7 @@ EN_FR: dict[str, str] = {
     "smoother": "lisse", "trigger": "declencheurs", "triggers": "declencheurs", "avoid": "eviter",
     "without": "sans", "approved": "autorise autorisation", "beach": "soleil plage", "holiday": "vacances",
     "holidays": "vacances", "doctor": "medecin", "age": "age", "old": "age", "young": "jeune",
-    "many": "combien", "much": "combien", "often": "frequence", "wait": "attendre delai",
+    "many": "nombre combien", "much": "combien", "often": "frequence", "wait": "attendre delai",
     "mole": "grain beaute", "normal": "normal",
     "treatment": "soin traitement", "treatments": "soins traitements", "cure": "cure", "course": "cure",
     "microneedling": "microneedling", "exosomes": "exosomes", "exosome": "exosomes", "regulation": "reglementation",
@@ -89,5 +89,6 @@ FR_SYNONYMS: dict[str, str] = {
     "pelent": "desquamation", "croutes": "croutes", "cicatrice": "cicatrices", "trous": "cicatrices pores",
     "annule": "annulation annuler", "decommander": "annuler annulation", "reporter": "deplacer",
     "retard": "retard", "payer": "paiement regler", "carte": "paiement", "cheque": "paiement",
+    "mal": "douleur douloureux", "douleurs": "douleur douloureux", "souffre": "douleur",
     "ado": "mineur", "fille": "mineur", "fils": "mineur", "16": "mineur", "17": "mineur",
 }
