@@ -18,8 +18,8 @@ import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from bot.lexicon import EN_FR, FR_SYNONYMS
-from bot.textnorm import content_terms, fold, words
-from bot.topics import corpus_vocabulary, uncovered_topics
+from bot.textnorm import content_terms, fold, terms_of_words, words
+from bot.topics import uncovered_topics
 from index.chunking import Chunk
 from index.embedder import Embedder
 from index.store import LoadedIndex
@@ -97,14 +97,18 @@ class Retriever:
         self.loaded = loaded
         self.embedder = embedder
         self.chunks = loaded.chunks
-        docs = [content_terms(c.embedding_text) for c in self.chunks]
+        self.corpus_words: set[str] = set()
+        docs: list[list[str]] = []
+        for chunk in self.chunks:
+            ws = words(chunk.embedding_text)
+            self.corpus_words.update(ws)
+            docs.append(terms_of_words(ws))
         self.chunk_terms = [set(d) for d in docs]
         self.df: dict[str, int] = {}
         for terms in self.chunk_terms:
             for t in terms:
                 self.df[t] = self.df.get(t, 0) + 1
         self.n_docs = max(1, len(self.chunks))
-        self.corpus_words = corpus_vocabulary([c.embedding_text for c in self.chunks])
         self.by_prefix: dict[str, list[str]] = {}
         for term in self.df:
             self.by_prefix.setdefault(term[:3], []).append(term)
@@ -115,7 +119,17 @@ class Retriever:
             analyzer="char_wb", ngram_range=(3, 5), preprocessor=fold, sublinear_tf=True, min_df=1, dtype=np.float32
         )
         texts = [c.embedding_text for c in self.chunks] or [""]
-        self.ngram_matrix = self.ngrams.fit_transform(texts)
+        # Stored by column: a question touches a few hundred n-grams, so scoring
+        # reads only those columns instead of multiplying the whole matrix
+        # (1 ms instead of 30 ms at 10,000 chunks).
+        self.ngram_columns = self.ngrams.fit_transform(texts).tocsc()
+
+    def ngram_scores(self, text: str) -> np.ndarray:
+        """Cosine similarity of ``text`` to every chunk on character n-grams (TF-IDF rows are normalised)."""
+        qv = self.ngrams.transform([text])
+        if not qv.nnz:
+            return np.zeros(len(self.chunks), dtype=np.float32)
+        return np.asarray(self.ngram_columns[:, qv.indices] @ qv.data).ravel()[: len(self.chunks)]
 
     def uncovered_topics(self, question: str) -> list[str]:
         """Treatments or practical topics the question names and no article mentions."""
@@ -198,8 +212,7 @@ class Retriever:
                 rankings["keyword"] = [(int(r), float(kw[r])) for r in top if kw[r] > 0]
             else:
                 rankings["keyword"] = []
-            qv = self.ngrams.transform([question])
-            ng = (self.ngram_matrix @ qv.T).toarray().ravel()
+            ng = self.ngram_scores(question)
             top = _top(ng, k)
             rankings["ngram"] = [(int(r), float(ng[r])) for r in top if ng[r] > 0]
         t3 = time.perf_counter()

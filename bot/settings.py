@@ -29,6 +29,9 @@ class Settings:
     chunk_chars: int = 500
     chunk_overlap: int = 80
     keep_versions: int = 3
+    # The clinic's website as a source too: sitemap and RSS/Atom feed URLs, separated by spaces or commas.
+    sitemaps: str = ""
+    feeds: str = ""
     # Clinic details shown to patients (examples to replace).
     clinic_name: str = "Maison Yokō"
     clinic_phone: str = "01 23 45 67 89 (exemple à remplacer)"
@@ -47,6 +50,14 @@ class Settings:
     retention_days: int = 30
     reindex_every_minutes: int = 60
     extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def sitemap_urls(self) -> list[str]:
+        return [u for u in self.sitemaps.replace(",", " ").split() if u]
+
+    @property
+    def feed_urls(self) -> list[str]:
+        return [u for u in self.feeds.replace(",", " ").split() if u]
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """Return a copy where every non-None override replaces the value."""

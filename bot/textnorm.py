@@ -93,10 +93,13 @@ def stem(word: str) -> str:
 
 def content_terms(text: str) -> list[str]:
     """Stemmed words of a text without stop words: what keyword search matches on."""
+    return terms_of_words(words(text))
+
+
+def terms_of_words(ws: list[str]) -> list[str]:
+    """:func:`content_terms` for text already split with :func:`words`."""
     return [
-        stem(squeeze_repeats(w))
-        for w in words(text)
-        if len(w) > 1 and w not in FR_STOP and w not in EN_STOP and w not in OTHER_STOP
+        stem(squeeze_repeats(w)) for w in ws if len(w) > 1 and w not in FR_STOP and w not in EN_STOP and w not in OTHER_STOP
     ]
 
 

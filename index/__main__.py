@@ -26,11 +26,12 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument("--strict", action="store_true", help="abort and keep the live index if any article fails")
         p.add_argument("--json", action="store_true", help="print one JSON object")
 
-    common(sub.add_parser("build", help="full build: re-embed every article"), content=True)
+    build = sub.add_parser("build", help="full build: re-embed every article")
     update = sub.add_parser("update", help="re-embed only added and changed articles")
-    common(update, content=True)
-    update.add_argument("--sitemap", action="append", default=[], help="also read the pages of this sitemap URL")
-    update.add_argument("--feed", action="append", default=[], help="also read the entries of this RSS/Atom feed URL")
+    for p in (build, update):
+        common(p, content=True)
+        p.add_argument("--sitemap", action="append", default=[], help="also index the pages of this sitemap (FAQBOT_SITEMAPS)")
+        p.add_argument("--feed", action="append", default=[], help="also index the entries of this RSS/Atom feed (FAQBOT_FEEDS)")
     common(sub.add_parser("stats", help="what the live index holds"), content=False)
     common(sub.add_parser("rollback", help="make the previous version live again"), content=False)
     return parser
@@ -47,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
             content_dir=getattr(args, "content", None),
             index_dir=args.index_dir,
             embedding_model=getattr(args, "model", None),
+            sitemaps=" ".join(getattr(args, "sitemap", None) or []) or None,
+            feeds=" ".join(getattr(args, "feed", None) or []) or None,
         )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -60,18 +63,12 @@ def _build(args, settings) -> int:
     from index.embedder import ModelLoadError
     from index.store import IndexProblem
 
-    articles = None
     try:
-        if getattr(args, "sitemap", None) or getattr(args, "feed", None):
-            from index.web import load_all_sources
-
-            articles = load_all_sources(settings, args.sitemap, args.feed)
         report = sync_index(
             settings,
             full=args.command == "build",
             strict=args.strict,
             progress=not args.json and sys.stderr.isatty(),
-            articles=articles,
         )
     except (IndexProblem, ModelLoadError, FileNotFoundError) as exc:
         if args.json:

@@ -64,6 +64,19 @@ class UpdateReport:
         return asdict(self)
 
 
+def load_sources(settings: Settings) -> tuple[list[Article], list[LoadFailure]]:
+    """The content folder, plus the website's pages when sitemaps or feeds are configured.
+
+    Every build and update reads the same sources, so a scheduled update never
+    drops the website's pages because it forgot where they came from.
+    """
+    if settings.sitemap_urls or settings.feed_urls:
+        from index.web import load_all_sources
+
+        return load_all_sources(settings, settings.sitemap_urls, settings.feed_urls)
+    return load_articles(settings.content_dir)
+
+
 def index_lock(index_dir: Path, wait_seconds: float = 0.0) -> FileLock:
     """The lock that makes sure only one process writes ``index_dir`` at a time."""
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -131,7 +144,7 @@ def sync_index(
 
 
 def _sync_locked(settings, embedder, full, strict, progress, articles, started) -> UpdateReport:
-    loaded, failures = articles if articles is not None else load_articles(settings.content_dir)
+    loaded, failures = articles if articles is not None else load_sources(settings)
     embedder = embedder or load_embedder(settings.embedding_model)
     prev, reason = _reusable_previous(settings, embedder, full)
     report = UpdateReport(full_rebuild_reason=reason)

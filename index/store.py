@@ -41,6 +41,9 @@ MANIFEST_FILE = "manifest.json"
 HISTORY_FILE = "history.jsonl"
 # Below this many vectors exact search is both exact and fast enough (< 2 ms).
 HNSW_THRESHOLD = 50_000
+# Measured with bench/bench_scale.py at 100k vectors and real questions: 96 gives
+# recall@10 0.84, 512 gives about 0.97 for under 1 ms a search.
+HNSW_EF_SEARCH = 512
 
 
 class IndexProblem(RuntimeError):
@@ -86,7 +89,7 @@ def make_faiss_index(vectors: np.ndarray, dimension: int) -> tuple[faiss.Index, 
     if len(vectors) >= HNSW_THRESHOLD:
         index = faiss.IndexHNSWFlat(dimension, 32, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = 80
-        index.hnsw.efSearch = 96
+        index.hnsw.efSearch = HNSW_EF_SEARCH
         kind = "hnsw32"
     else:
         index = faiss.IndexFlatIP(dimension)
@@ -227,7 +230,7 @@ def load_version(path: Path) -> LoadedIndex:
         raise IndexCorrupt(f"{path.name}: manifest does not list the index files")
     index = faiss.deserialize_index(np.frombuffer(blobs[FAISS_FILE], dtype=np.uint8))
     if hasattr(index, "hnsw"):
-        index.hnsw.efSearch = 96
+        index.hnsw.efSearch = HNSW_EF_SEARCH
     chunks = [
         Chunk.from_dict(json.loads(line))
         for line in blobs[CHUNKS_FILE].decode("utf-8").splitlines()

@@ -36,8 +36,13 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-") or "section"
 
 
-def article_link(source: str, section: str | None) -> str:
-    """Link to the clinic's copy of the article served by the app, at the cited section."""
+def article_link(source: str, section: str | None, url: str | None = None) -> str:
+    """Where a citation leads: the app's copy of a content-folder article, at the cited section.
+
+    Pages indexed from the website have their address as source; they link to it.
+    """
+    if source.startswith(("http://", "https://")):
+        return url or source
     anchor = f"#{slug(section.split(' > ')[-1])}" if section else ""
     return f"/articles/{quote(source)}{anchor}"
 
@@ -74,7 +79,7 @@ def answer_html(answer: Answer, settings: Settings) -> str:
             )
         return f'<div class="faq-no-answer" lang="{lang}"><p>{body}</p>{actions}</div>'
     intro, _, body = answer.answer.partition("\n\n")
-    links = {c.n: article_link(c.source, c.section) for c in answer.citations}
+    links = {c.n: article_link(c.source, c.section, c.url) for c in answer.citations}
 
     def cite(match: re.Match[str]) -> str:
         n = int(match.group(1))

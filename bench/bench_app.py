@@ -1,0 +1,199 @@
+"""The running app through its HTTP API, as a real client: start-up, sequential and concurrent round trips.
+
+Starts ``python app.py`` on a free loopback port (rate limit out of the way, no background
+re-indexing, no question logging) and talks to it with ``gradio_client`` only. Usage:
+    .venv/bin/python bench/bench_app.py [--seconds 30] [--clients 10] [--sequential 50] [--index-dir DIR]
+Without ``--index-dir`` a first process builds a fresh index in a temporary folder; the start-up
+figure is always measured on a second process that starts on the existing index.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from app_server import CONTENT, _http_status, _OutputReader, free_port  # noqa: E402
+from gradio_client import Client  # noqa: E402
+
+QUESTIONS = ROOT / "tests" / "eval" / "questions.jsonl"
+START_TIMEOUT = 600.0
+
+
+@dataclass
+class Started:
+    url: str
+    ready_s: float  # process start -> HTTP 200 on /
+    first_answer_s: float  # process start -> first /ask answer returned to the client
+    output: _OutputReader = field(repr=False)
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))] if ordered else float("nan")
+
+
+def machine(load_at_start: float) -> str:
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    load = f"load average {load_at_start:.2f} at start, {os.getloadavg()[0]:.2f} at end"
+    return f"{model}, {os.cpu_count()} cores ({usable} usable); {load}"
+
+
+@contextmanager
+def start_app(index_dir: Path, data_dir: Path, question: str) -> Iterator[Started]:
+    """Run app.py; yield once a first /ask has been answered, with both start-up times."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FAQBOT_")}
+    env.update(
+        FAQBOT_HOST="127.0.0.1", FAQBOT_PORT=str(port), FAQBOT_INDEX_DIR=str(index_dir),
+        FAQBOT_DATA_DIR=str(data_dir), FAQBOT_CONTENT_DIR=str(CONTENT),
+        FAQBOT_RATE_LIMIT_PER_MINUTE="100000", FAQBOT_REINDEX_EVERY="0", FAQBOT_LOG_QUESTIONS="0",
+        HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1",
+        NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost",
+    )
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True, encoding="utf-8", errors="replace",
+    )
+    reader = _OutputReader(proc)
+    try:
+        while _http_status(url + "/", timeout=2.0) != 200:
+            if proc.poll() is not None or time.perf_counter() - t0 > START_TIMEOUT:
+                raise RuntimeError(f"app.py did not start (code {proc.poll()}):\n{reader.text()}")
+            time.sleep(0.05)
+        ready = time.perf_counter() - t0
+        Client(url, verbose=False).predict(question, api_name="/ask")
+        yield Started(url, ready, time.perf_counter() - t0, reader)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def sequential(url: str, questions: list[str], n: int) -> tuple[list[float], list[float]]:
+    """Round trips (ms) of n calls one after another, after 3 warm-up calls; also the server-side latencies."""
+    client = Client(url, verbose=False)
+    for q in questions[:3]:
+        client.predict(q, api_name="/ask")
+    trips, server = [], []
+    for i in range(n):
+        t = time.perf_counter()
+        result = client.predict(questions[i % len(questions)], api_name="/ask")
+        trips.append((time.perf_counter() - t) * 1000)
+        server.append(float(result["latency_ms"]))
+    return trips, server
+
+
+def concurrent(url: str, questions: list[str], clients: int, seconds: float) -> tuple[list[float], int, float]:
+    """``clients`` threads, each with its own Client, asking in a loop for ``seconds``."""
+    trips: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    own = [Client(url, verbose=False) for _ in range(clients)]
+    start = threading.Barrier(clients + 1)
+    deadline = [0.0]
+
+    def worker(k: int) -> None:
+        start.wait()
+        i = k * 7
+        while time.perf_counter() < deadline[0]:
+            t = time.perf_counter()
+            try:
+                result = own[k].predict(questions[i % len(questions)], api_name="/ask")
+                ok = result.get("reason") != "rate_limited"
+            except Exception:
+                ok = False
+            ms = (time.perf_counter() - t) * 1000
+            with lock:
+                if ok:
+                    trips.append(ms)
+                else:
+                    errors[0] += 1
+            i += 1
+
+    threads = [threading.Thread(target=worker, args=(k,), daemon=True) for k in range(clients)]
+    for th in threads:
+        th.start()
+    deadline[0] = time.perf_counter() + seconds
+    t0 = time.perf_counter()
+    start.wait()
+    for th in threads:
+        th.join()
+    return trips, errors[0], time.perf_counter() - t0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=30.0, help="length of the concurrent phase")
+    parser.add_argument("--clients", type=int, default=10, help="concurrent clients")
+    parser.add_argument("--sequential", type=int, default=50, help="sequential questions")
+    parser.add_argument("--index-dir", type=Path, help="an existing index to start on (default: build one in a temp dir)")
+    args = parser.parse_args(argv)
+    load_at_start = os.getloadavg()[0]
+    questions = [json.loads(line)["question"] for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    tmp = Path(tempfile.mkdtemp(prefix="faqbot-bench-"))
+    rows: list[tuple[str, str]] = []
+    try:
+        if args.index_dir:
+            index_dir = args.index_dir.resolve()
+            if not (index_dir / "CURRENT").is_file():
+                parser.error(f"no index in {index_dir} (run: .venv/bin/python -m index build --index-dir {index_dir})")
+            rows.append(("index build", f"skipped: existing index {index_dir}"))
+        else:
+            index_dir = tmp / "index"
+            with start_app(index_dir, tmp / "data-build", questions[0]) as cold:
+                built = next((ln.strip() for ln in cold.output.lines if ln.startswith("Index built")), "?")
+                rows.append(("cold start incl. index build", f"{cold.first_answer_s:.2f} s to first answer ({built})"))
+        with start_app(index_dir, tmp / "data", questions[0]) as app:
+            self_ready = next((ln.split()[2] for ln in app.output.lines if ln.startswith("Ready in")), "?")
+            rows.append(("start-up on existing index", f"{app.first_answer_s:.2f} s to first /ask answer"))
+            rows.append(("  of which serving /", f"{app.ready_s:.2f} s (app.py reports 'Ready in {self_ready} s')"))
+            trips, server = sequential(app.url, questions, args.sequential)
+            p95 = percentile(trips, 95)
+            rows.append((f"sequential x{len(trips)} round trip", f"p50 {percentile(trips, 50):.1f} / p95 {p95:.1f} / "
+                         f"max {max(trips):.1f} ms  [{'OK' if p95 <= 150 else 'MISSED'}: target p95 <= 150 ms]"))
+            rows.append(("  server-side bot latency", f"p50 {percentile(server, 50):.1f} / p95 {percentile(server, 95):.1f} ms"))
+            conc, errors, elapsed = concurrent(app.url, questions, args.clients, args.seconds)
+            rows.append((f"{args.clients} clients x {args.seconds:g} s", f"{len(conc)} answers, {len(conc) / elapsed:.1f} answers/s, "
+                         f"{errors} errors"))
+            rows.append(("  round trip", f"p50 {percentile(conc, 50):.1f} / p95 {percentile(conc, 95):.1f} ms"))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    width = max(len(name) for name, _ in rows)
+    print(f"\n{'measure':<{width}}  result\n{'-' * width}  {'-' * 60}")
+    for name, value in rows:
+        print(f"{name:<{width}}  {value}")
+    print(f"\nmachine: {machine(load_at_start)}")
+    print(f"command: cd {shlex.quote(str(ROOT))} && .venv/bin/python bench/bench_app.py {shlex.join(sys.argv[1:])}".rstrip())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,186 @@
+"""Latency and memory of ``ask`` at 1k, 10k and 100k chunks, and exact versus HNSW search.
+
+Synthetic corpora are derived from the real index: each synthetic chunk mixes
+sentences of two real chunks under a renamed article, and its vector mixes
+their real vectors plus noise (embedding 100k texts would take the whole CPU
+for half an hour and search time does not depend on where a vector came from).
+Questions come from the eval set; the query embedding is the real model's.
+
+Usage:
+    python bench/bench_scale.py [--sizes 1000 10000 100000] [--queries 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.compose import split_sentences  # noqa: E402
+from bot.engine import Bot  # noqa: E402
+from bot.evaluation import load_cases  # noqa: E402
+from bot.settings import load_settings  # noqa: E402
+from index.build import sync_index  # noqa: E402
+from index.chunking import Chunk  # noqa: E402
+from index.embedder import load_embedder  # noqa: E402
+from index.store import load_current, make_faiss_index, write_version  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def cpu_name() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor()
+
+
+def synthetic(base: list[Chunk], vectors: np.ndarray, n: int, seed: int = 0) -> tuple[list[Chunk], np.ndarray]:
+    rng = np.random.default_rng(seed)
+    sentences = [split_sentences(c.text) or [c.text] for c in base]
+    chunks: list[Chunk] = []
+    out = np.empty((n, vectors.shape[1]), dtype=np.float32)
+    per_article = 12
+    for i in range(n):
+        a, b = rng.integers(0, len(base), size=2)
+        doc = i // per_article
+        text = " ".join(sentences[a][: 2] + sentences[b][-2:])
+        source = f"synth/{doc:06d}-{Path(base[a].source).stem}.md"
+        chunks.append(
+            Chunk(id=f"{source}#{i % per_article}", source=source, title=f"{base[a].title} ({doc})",
+                  section=base[a].section, text=text, url=None, position=i % per_article)
+        )
+        v = 0.7 * vectors[a] + 0.3 * vectors[b] + rng.normal(0, 0.02, vectors.shape[1])
+        out[i] = v / np.linalg.norm(v)
+    return chunks, out
+
+
+def percentile(values: list[float], p: float) -> float:
+    return float(np.percentile(np.array(values), p))
+
+
+def run_size(n: int, base, vectors, embedder, questions: list[str], workdir: Path) -> dict:
+    chunks, vecs = synthetic(base, vectors, n)
+    settings = load_settings(env={}, index_dir=workdir / f"index-{n}", data_dir=workdir / "data")
+    manifest = {
+        "model": embedder.name, "dimension": embedder.dimension,
+        "chunking": {"requested_chars": settings.chunk_chars, "overlap": settings.chunk_overlap},
+        "articles": {},
+    }
+    t = time.perf_counter()
+    write_version(settings.index_dir, chunks, vecs, manifest)
+    write_s = time.perf_counter() - t
+    gc.collect()
+    before = rss_mb()
+    t = time.perf_counter()
+    bot = Bot(settings, embedder=embedder)
+    load_s = time.perf_counter() - t
+    memory = rss_mb() - before
+    for q in questions[:5]:
+        bot.ask(q)
+    parts: dict[str, list[float]] = {"embed_ms": [], "search_ms": [], "fusion_ms": [], "compose_ms": [], "total_ms": []}
+    for q in questions:
+        trace = bot.ask(q).trace.get("timings", {})
+        if "embed_ms" not in trace:
+            continue
+        for key in parts:
+            parts[key].append(trace.get(key, 0.0))
+    row = {"chunks": n, "index": bot.index_manifest["index_type"], "write_s": write_s, "load_s": load_s,
+           "memory_mb": memory, "answered_by_retrieval": len(parts["total_ms"])}
+    for key, values in parts.items():
+        row[f"{key}_p50"] = percentile(values, 50)
+        row[f"{key}_p95"] = percentile(values, 95)
+    del bot
+    gc.collect()
+    return row
+
+
+def exact_vs_hnsw(vectors: np.ndarray, queries: np.ndarray) -> list[dict]:
+    import faiss
+
+    rows = []
+    exact = faiss.IndexFlatIP(vectors.shape[1])
+    exact.add(vectors)
+    _, truth = exact.search(queries, 10)
+    for name in ("flat", "hnsw32"):
+        gc.collect()
+        before = rss_mb()
+        t = time.perf_counter()
+        if name == "flat":
+            index = faiss.IndexFlatIP(vectors.shape[1])
+            index.add(vectors)
+        else:
+            index, _ = make_faiss_index(vectors, vectors.shape[1])  # HNSW at this size
+        build = time.perf_counter() - t
+        memory = rss_mb() - before
+        times = []
+        found = []
+        for q in queries:
+            t = time.perf_counter()
+            _, ids = index.search(q.reshape(1, -1), 10)
+            times.append((time.perf_counter() - t) * 1000)
+            found.append(ids[0])
+        recall = np.mean([len(set(f) & set(g)) / 10 for f, g in zip(found, truth, strict=True)])
+        rows.append({"index": name, "build_s": build, "memory_mb": memory, "p50_ms": percentile(times, 50),
+                     "p95_ms": percentile(times, 95), "recall@10": float(recall)})
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
+    parser.add_argument("--queries", type=int, default=200)
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    embedder = load_embedder("")
+    cases = load_cases(ROOT / "tests" / "eval" / "questions.jsonl")
+    questions = [c.question for c in cases if c.expected_status == "answered"]
+    questions = (questions * (args.queries // len(questions) + 1))[: args.queries]
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        base_settings = load_settings(env={}, index_dir=work / "base", data_dir=work / "data")
+        sync_index(base_settings, embedder=embedder, full=True)
+        base = load_current(base_settings.index_dir)
+        base_vectors = base.vectors()
+        t = time.perf_counter()
+        for _ in range(50):
+            embedder.encode_query("Combien de séances de microneedling faut-il prévoir ?")
+        floor_ms = (time.perf_counter() - t) / 50 * 1000
+        print(f"machine: {cpu_name()}, {os.cpu_count()} cores; query embedding alone: {floor_ms:.1f} ms")
+        print(f"{'chunks':>7} {'index':>6} {'load s':>7} {'mem MB':>7} {'embed p50':>9} {'search p50':>10} "
+              f"{'fusion p50':>10} {'compose p50':>11} {'ask p50':>8} {'ask p95':>8} {'p50/embed':>9}")
+        for n in args.sizes:
+            r = run_size(n, base.chunks, base_vectors, embedder, questions, work)
+            print(f"{r['chunks']:>7} {r['index']:>6} {r['load_s']:>7.1f} {r['memory_mb']:>7.0f} "
+                  f"{r['embed_ms_p50']:>9.1f} {r['search_ms_p50']:>10.1f} {r['fusion_ms_p50']:>10.1f} "
+                  f"{r['compose_ms_p50']:>11.1f} {r['total_ms_p50']:>8.1f} {r['total_ms_p95']:>8.1f} "
+                  f"{r['total_ms_p50'] / floor_ms:>9.1f}")
+        big = max(args.sizes)
+        _, vecs = synthetic(base.chunks, base_vectors, big, seed=1)
+        qv = np.stack([embedder.encode_query(q) for q in questions[:200]])
+        print(f"\nexact vs approximate search at {big} vectors (dense search only)")
+        print(f"{'index':>7} {'build s':>8} {'mem MB':>7} {'p50 ms':>7} {'p95 ms':>7} {'recall@10':>9}")
+        for r in exact_vs_hnsw(vecs, qv):
+            print(f"{r['index']:>7} {r['build_s']:>8.1f} {r['memory_mb']:>7.0f} {r['p50_ms']:>7.2f} "
+                  f"{r['p95_ms']:>7.2f} {r['recall@10']:>9.3f}")
+    print(f"\ncommand: python bench/bench_scale.py --sizes {' '.join(map(str, args.sizes))} --queries {args.queries}")
+
+
+if __name__ == "__main__":
+    main()
