@@ -178,8 +178,12 @@ def _sync_locked(settings, embedder, full, strict, progress, articles, started) 
             "updated": article.updated,
             "lang": article.lang,
         }
-    # A broken article that was indexed before keeps its last good version.
+    # A broken article that was indexed before keeps its last good version, unless
+    # another article now claims its URL (citations must stay unambiguous).
+    claimed_urls = {a.url for a in loaded if a.url}
     for failure in failures:
+        if prev_articles.get(failure.source, {}).get("url") in claimed_urls:
+            continue
         if failure.source in prev_articles and failure.source in prev_chunks:
             rows = prev_chunks[failure.source]
             by_source[failure.source] = ([prev.chunks[r] for r in rows], prev_vectors[rows])

@@ -202,6 +202,9 @@ def prune_versions(index_dir: Path, keep: int) -> None:
     live = current_version_name(index_dir)
     for leftover in root.glob(".tmp-*"):
         shutil.rmtree(leftover, ignore_errors=True)
+    # A writer killed while switching leaves its pointer draft behind.
+    for draft in index_dir.glob(f".{CURRENT_FILE}.*"):
+        draft.unlink(missing_ok=True)
     versions = list_versions(index_dir)
     for name in versions[: max(0, len(versions) - max(keep, 1))]:
         if name != live:
@@ -216,6 +219,8 @@ def load_version(path: Path) -> LoadedIndex:
         raise IndexCorrupt(f"{path.name}: manifest.json is missing") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise IndexCorrupt(f"{path.name}: manifest.json is not valid JSON ({exc})") from None
+    if not isinstance(manifest, dict):
+        raise IndexCorrupt(f"{path.name}: manifest.json is not an object")
     if manifest.get("index_format") != INDEX_FORMAT:
         raise IndexCorrupt(f"{path.name}: unknown index format {manifest.get('index_format')!r}")
     blobs: dict[str, bytes] = {}
