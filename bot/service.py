@@ -19,7 +19,7 @@ from bot.settings import PROJECT_ROOT, Settings
 from bot.staff_store import StaffStore
 from bot.textnorm import detect_language
 from index.build import IndexBusy, UpdateReport, sync_index
-from index.store import IndexMissing, load_current, read_history
+from index.store import IndexMissing, append_history, load_current, read_history
 
 log = logging.getLogger(__name__)
 DEFAULT_EVAL_FILE = PROJECT_ROOT / "tests" / "eval" / "questions.jsonl"
@@ -79,10 +79,13 @@ class ClinicService:
         with self._reindex_lock:
             try:
                 report = sync_index(self.settings, embedder=self.bot.embedder, wait_for_lock=5)
-            except IndexBusy:
-                raise
             except Exception as exc:
                 self.last_reindex_error = str(exc)
+                if not isinstance(exc, IndexBusy):
+                    append_history(
+                        self.settings.index_dir,
+                        {"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "written": False, "error": str(exc)},
+                    )
                 raise
             self.last_reindex_error = None
             self.bot.maybe_reload()

@@ -196,6 +196,9 @@ def _sync_locked(settings, embedder, full, strict, progress, articles, started) 
         report.articles = len(prev_articles)
         report.chunks = len(prev.chunks)
         report.seconds = round(time.perf_counter() - started, 3)
+        if report.failed:
+            # Nothing to write, but staff should still see which articles keep failing.
+            append_history(settings.index_dir, {"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **report.to_dict()})
         return report
 
     to_embed = [c for src in sorted(by_source) if by_source[src][1] is None for c in by_source[src][0]]

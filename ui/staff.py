@@ -105,7 +105,8 @@ def build_staff_ui(service: ClinicService | None, settings: Settings) -> gr.Bloc
                 return [
                     [h.get("time"), h.get("version"), h.get("written", True), ", ".join(h.get("added", [])),
                      ", ".join(h.get("changed", [])), ", ".join(h.get("removed", [])),
-                     "; ".join(f"{f['source']}: {f['error']}" for f in h.get("failed", [])), h.get("seconds")]
+                     "; ".join([f"{f['source']}: {f['error']}" for f in h.get("failed", [])]
+                               + ([h["error"]] if h.get("error") else [])), h.get("seconds")]
                     for h in service.history()
                 ]
 
