@@ -114,5 +114,5 @@ def build_patient_ui(service: ClinicService, settings: Settings) -> gr.Blocks:
             return service.ask(question or "", client).to_dict()
 
         # A JSON endpoint for programs (and the tests) that talk to the app as a client.
-        gr.api(api_ask, api_name="ask")
+        gr.api(api_ask, api_name="ask", queue=False)
     return demo
