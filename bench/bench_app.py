@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from app_server import CONTENT, _http_status, _OutputReader, free_port  # noqa: E402
+from common import machine, percentile  # noqa: E402
 from gradio_client import Client  # noqa: E402
 
 QUESTIONS = ROOT / "tests" / "eval" / "questions.jsonl"
@@ -40,25 +41,6 @@ class Started:
     ready_s: float  # process start -> HTTP 200 on /
     first_answer_s: float  # process start -> first /ask answer returned to the client
     output: _OutputReader = field(repr=False)
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))] if ordered else float("nan")
-
-
-def machine(load_at_start: float) -> str:
-    model = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    load = f"load average {load_at_start:.2f} at start, {os.getloadavg()[0]:.2f} at end"
-    return f"{model}, {os.cpu_count()} cores ({usable} usable); {load}"
 
 
 @contextmanager

@@ -26,6 +26,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import faiss  # noqa: E402
 import numpy as np  # noqa: E402
+from common import machine, percentile  # noqa: E402
 from langchain_text_splitters import RecursiveCharacterTextSplitter  # noqa: E402
 
 from bot.engine import Bot  # noqa: E402
@@ -36,24 +37,6 @@ from index.build import sync_index  # noqa: E402
 from index.embedder import Embedder, load_embedder  # noqa: E402
 
 FR, EN = ("fr", "near_miss"), ("en",)
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))] if ordered else float("nan")
-
-
-def machine(load_at_start: float) -> str:
-    model = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = f"load average {load_at_start:.2f} at start, {os.getloadavg()[0]:.2f} at end"
-    return f"{model}, {os.cpu_count()} cores; {load}"
 
 
 def answerable(cases: list[Case], categories: tuple[str, ...]) -> list[Case]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import gc
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -24,6 +23,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from common import cpu_name, percentile, rss_mb  # noqa: E402
 
 from bot.compose import split_sentences  # noqa: E402
 from bot.engine import Bot  # noqa: E402
@@ -35,20 +36,6 @@ from index.embedder import load_embedder  # noqa: E402
 from index.store import load_current, make_faiss_index, write_version  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def cpu_name() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor()
 
 
 def synthetic(base: list[Chunk], vectors: np.ndarray, n: int, seed: int = 0) -> tuple[list[Chunk], np.ndarray]:
@@ -69,10 +56,6 @@ def synthetic(base: list[Chunk], vectors: np.ndarray, n: int, seed: int = 0) -> 
         v = 0.7 * vectors[a] + 0.3 * vectors[b] + rng.normal(0, 0.02, vectors.shape[1])
         out[i] = v / np.linalg.norm(v)
     return chunks, out
-
-
-def percentile(values: list[float], p: float) -> float:
-    return float(np.percentile(np.array(values), p))
 
 
 def run_size(n: int, base, vectors, embedder, questions: list[str], workdir: Path) -> dict:

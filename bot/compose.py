@@ -10,9 +10,11 @@ one citation.
 from __future__ import annotations
 
 import re
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 
 from bot.answer import Citation
 from bot.retrieval import Hit, Retrieval, Retriever
@@ -53,31 +55,53 @@ def split_sentences(text: str) -> list[str]:
 HEADING_WEIGHT = 0.3
 
 
+@dataclass
+class _ChunkSentences:
+    """A chunk's quotable sentences with what scoring needs, computed once per chunk."""
+
+    sentences: list[str]
+    terms: list[frozenset[str]]
+    ngrams: sparse.csr_matrix
+    heading_terms: frozenset[str]
+
+
+# Per loaded index (weakly held, so a replaced index is freed): chunk row -> sentences.
+_SENTENCE_CACHE: weakref.WeakKeyDictionary[Retriever, dict[int, _ChunkSentences]] = weakref.WeakKeyDictionary()
+
+
+def _chunk_sentences(retriever: Retriever, hit: Hit) -> _ChunkSentences:
+    cache = _SENTENCE_CACHE.setdefault(retriever, {})
+    found = cache.get(hit.row)
+    if found is None:
+        sentences = split_sentences(hit.chunk.text)
+        found = _ChunkSentences(
+            sentences=sentences,
+            terms=[frozenset(content_terms(x)) for x in sentences],
+            ngrams=retriever.ngrams.transform(sentences) if sentences else sparse.csr_matrix((0, 1)),
+            heading_terms=frozenset(content_terms(hit.chunk.section or "")),
+        )
+        if len(cache) < 50_000:
+            cache[hit.row] = found
+    return found
+
+
 def _score_sentences(
-    sentences: list[str], retrieval: Retrieval, retriever: Retriever, question: str, headings: list[str] | None = None
+    data: list[tuple[_ChunkSentences, int]], retrieval: Retrieval, retriever: Retriever, question: str
 ) -> np.ndarray:
     """Idf-weighted share of the question's terms in each sentence (and its heading), plus n-gram similarity."""
     q = retrieval.query
     weights = {f: retriever.idf(f) for forms in q.matched.values() for f in forms}
     total = sum(max((weights[f] for f in forms), default=0.0) for forms in q.matched.values()) or 1.0
 
-    def share(text: str) -> float:
-        terms = set(content_terms(text))
+    def share(terms: frozenset[str]) -> float:
         hit = sum(max((weights[f] for f in forms if f in terms), default=0.0) for forms in q.matched.values())
         return hit / total
 
-    scores = np.zeros(len(sentences))
-    heading_share: dict[str, float] = {}
-    for i, sentence in enumerate(sentences):
-        scores[i] = share(sentence)
-        if headings and headings[i]:
-            if headings[i] not in heading_share:
-                heading_share[headings[i]] = share(headings[i])
-            scores[i] += HEADING_WEIGHT * heading_share[headings[i]]
-    if sentences:
+    scores = np.array([share(info.terms[j]) + HEADING_WEIGHT * share(info.heading_terms) for info, j in data])
+    if data:
         qv = retriever.ngrams.transform([question])
-        sv = retriever.ngrams.transform(sentences)
-        scores += 0.5 * (sv @ qv.T).toarray().ravel()
+        rows = sparse.vstack([info.ngrams[j] for info, j in data])
+        scores += 0.5 * (rows @ qv.T).toarray().ravel()
     return scores
 
 
@@ -94,15 +118,16 @@ def compose(
     for rank, source in enumerate(kept):
         hits = [h for h in retrieval.hits if h.chunk.source == source][:2]
         candidates: list[tuple[str, Hit, tuple[int, int]]] = []
+        data: list[tuple[_ChunkSentences, int]] = []
         for h in hits:
-            for j, sentence in enumerate(split_sentences(h.chunk.text)):
+            info = _chunk_sentences(retriever, h)
+            for j, sentence in enumerate(info.sentences):
                 if all(sentence != c[0] for c in candidates):
                     candidates.append((sentence, h, (h.chunk.position, j)))
+                    data.append((info, j))
         if not candidates:
             continue
-        scores = _score_sentences(
-            [c[0] for c in candidates], retrieval, retriever, question, [c[1].chunk.section or "" for c in candidates]
-        )
+        scores = _score_sentences(data, retrieval, retriever, question)
         order = np.argsort(-scores)
         if rank == 0:
             best_sentence = float(scores[order[0]])

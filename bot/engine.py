@@ -45,6 +45,11 @@ class Bot:
     """Answers questions from the live index; picks up a new index version without a restart."""
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        import faiss
+
+        # One question at a time per search: FAISS's OpenMP threads would only
+        # compete with the embedding model's threads (3 ms instead of 0.7 ms at 10k).
+        faiss.omp_set_num_threads(1)
         self.settings = settings
         self.embedder = embedder or load_embedder(settings.embedding_model)
         self._reload_lock = threading.Lock()
@@ -75,8 +80,10 @@ class Bot:
             )
             for warning in loaded.warnings:
                 log.error("index fallback", extra={"warning": warning})
+            # Remember the pointer, not the folder: after a fallback to an older
+            # version the damaged one is not retried until the pointer moves.
             # One assignment: a question in flight keeps the retriever it started with.
-            self._state = _State(loaded.path.name if not loaded.warnings else name, Retriever(loaded, self.embedder))
+            self._state = _State(name, Retriever(loaded, self.embedder))
             log.info("index loaded", extra={"version": loaded.version, "chunks": len(loaded.chunks)})
             return True
 

@@ -29,7 +29,7 @@ from index.store import LoadedIndex
 # agreement at the top, and the keyword side — French stems, synonyms, glossary —
 # outweighs the English-trained dense model and the n-grams on French questions.
 RRF_K = 10
-CANDIDATES = 100
+CANDIDATES = 50
 WEIGHTS = {"dense": 0.5, "keyword": 1.3, "ngram": 0.5}
 # An article's score is its best chunk plus half of its second best: an article
 # that answers in two places is a safer citation than one lucky chunk.

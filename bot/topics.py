@@ -48,6 +48,10 @@ def _phrases(blocks: list[str]) -> list[tuple[str, ...]]:
 
 
 TOPIC_PHRASES = _phrases(TOPICS_FR + TOPICS_EN)
+# Phrases by their first word: a question is checked only against phrases that can start in it.
+_BY_FIRST_WORD: dict[str, list[tuple[str, ...]]] = {}
+for _phrase in TOPIC_PHRASES:
+    _BY_FIRST_WORD.setdefault(_phrase[0], []).append(_phrase)
 
 
 def _contains(sequence: list[str], phrase: tuple[str, ...]) -> bool:
@@ -63,7 +67,8 @@ def uncovered_topics(question: str, corpus_stems: set[str], corpus_words: set[st
     """
     q_words = words(question)
     found: list[str] = []
-    for phrase in TOPIC_PHRASES:
+    candidates = [p for w in dict.fromkeys(q_words) for p in _BY_FIRST_WORD.get(w, ())]
+    for phrase in candidates:
         if not _contains(q_words, phrase):
             continue
         meaningful = [w for w in phrase if len(w) > 2 or len(phrase) == 1]
