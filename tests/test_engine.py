@@ -218,3 +218,15 @@ def test_real_model_answers_why_no_exosomes(real_bot):
     assert answer.status == ANSWERED, answer.reason
     assert "exosomes.md" in [c.source for c in answer.citations]
     assert answer.citations[0].source == "exosomes.md"
+
+
+@pytest.mark.model
+def test_fast_query_path_gives_the_library_vector(real_embedder):
+    """The single-question shortcut must give exactly what sentence-transformers gives."""
+    import numpy as np
+
+    question = "Combien de séances de microneedling faut-il prévoir ?"
+    fast = real_embedder.encode_query(question)
+    library = real_embedder._model.encode_query([question], normalize_embeddings=True, convert_to_numpy=True)[0]
+    assert fast.shape == library.shape
+    assert np.allclose(fast, library, atol=1e-5)
