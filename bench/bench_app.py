@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from app_server import CONTENT, _http_status, _OutputReader, free_port  # noqa: E402
+from app_server import CONTENT, _http_status, _OutputReader, free_port, stop_process  # noqa: E402
 from common import machine, percentile  # noqa: E402
 from gradio_client import Client  # noqa: E402
 
@@ -71,12 +71,7 @@ def start_app(index_dir: Path, data_dir: Path, question: str) -> Iterator[Starte
         Client(url, verbose=False).predict(question, api_name="/ask")
         yield Started(url, ready, time.perf_counter() - t0, reader)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop_process(proc)
 
 
 def sequential(url: str, questions: list[str], n: int) -> tuple[list[float], list[float]]:

@@ -73,6 +73,17 @@ class _OutputReader:
             return "".join(self.lines)
 
 
+def stop_process(proc: subprocess.Popen) -> None:
+    """Terminate a server process, killing it if it does not stop in time."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
 @contextmanager
 def running_app(rate_limit_per_minute: int = 1000, extra_env: dict[str, str] | None = None) -> Iterator[str]:
     """Run ``python app.py`` on a free loopback port; yield its base URL (``http://127.0.0.1:PORT``).
@@ -134,13 +145,7 @@ def running_app(rate_limit_per_minute: int = 1000, extra_env: dict[str, str] | N
             raise RuntimeError(f"app.py {state} on {base}; output:\n{reader.text()}")
         yield base
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
+        stop_process(proc)
         if proc.stdout is not None:
             proc.stdout.close()
         shutil.rmtree(tmp, ignore_errors=True)

@@ -70,6 +70,18 @@ def small_content(tmp_path) -> Path:
     return target
 
 
+def cli_env(tmp: Path) -> dict[str, str]:
+    """Environment for running the CLIs in a subprocess: hashing embedder, data under ``tmp``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FAQBOT_")}
+    env.update(
+        FAQBOT_EMBEDDING_MODEL="hashing-64",
+        FAQBOT_DATA_DIR=str(tmp / "data"),
+        HF_HUB_OFFLINE="1",
+        PYTHONIOENCODING="utf-8",
+    )
+    return env
+
+
 def make_settings(tmp_path: Path, content: Path, model: str = "hashing-64", **extra) -> Settings:
     return load_settings(
         env={},

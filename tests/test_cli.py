@@ -8,7 +8,6 @@ checks one of the results.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -17,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import CONTENT, ROOT, make_settings
+from conftest import CONTENT, ROOT, cli_env, make_settings
 
 ASK_KEYS = {"question", "status", "reason", "language", "answer", "citations", "latency_ms"}
 CITATION_KEYS = {"n", "source", "title", "url", "section", "quote", "score"}
@@ -41,14 +40,7 @@ class Run:
 
 
 def _env(tmp: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FAQBOT_")}
-    env.update(
-        FAQBOT_EMBEDDING_MODEL="hashing-64",
-        FAQBOT_DATA_DIR=str(tmp / "data"),
-        HF_HUB_OFFLINE="1",
-        PYTHONIOENCODING="utf-8",
-    )
-    return env
+    return cli_env(tmp)
 
 
 def _run_all(commands: dict[str, list[str]], env: dict[str, str]) -> dict[str, Run]:

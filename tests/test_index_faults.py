@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CONTENT, ROOT, make_settings
+from conftest import CONTENT, ROOT, cli_env, make_settings
 
 from index.build import IndexBusy, index_lock, sync_index
 from index.embedder import HashingEmbedder
@@ -78,13 +78,7 @@ needs_linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="u
 
 def _env(tmp: Path, fsync_delay: float = 0.0, fsync_match: str = "") -> dict[str, str]:
     """The CLI's environment; with ``fsync_delay``, fsync of files matching ``fsync_match`` sleeps."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FAQBOT_")}
-    env.update(
-        FAQBOT_EMBEDDING_MODEL="hashing-64",
-        FAQBOT_DATA_DIR=str(tmp / "data"),
-        HF_HUB_OFFLINE="1",
-        PYTHONIOENCODING="utf-8",
-    )
+    env = cli_env(tmp)
     if fsync_delay:
         inject = tmp / "inject"
         inject.mkdir(exist_ok=True)
