@@ -69,7 +69,9 @@ def create_app(settings: Settings, service):
         footer_links=[], css=CSS,
     )
     patient = build_patient_ui(service, settings).queue(default_concurrency_limit=8, max_size=200)
-    gr.mount_gradio_app(app, patient, path="", footer_links=[], css=CSS)
+    # The page is French: screen readers should read it with a French voice.
+    set_lang = "() => { document.documentElement.lang = 'fr'; }"
+    gr.mount_gradio_app(app, patient, path="", footer_links=[], css=CSS, js=set_lang)
     return app
 
 

@@ -248,3 +248,9 @@ def test_staff_lists_show_patient_text_literally(page, server):
     page.wait_for_timeout(300)
     assert page.evaluate("window.__xss") is None
     shot(page, "staff-lists")
+
+
+def test_page_language_is_french(page, server):
+    """Screen readers pick their voice from the page's language."""
+    open_chat(page, server)
+    page.wait_for_function("document.documentElement.lang === 'fr'", timeout=15000)
