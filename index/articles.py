@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -215,7 +214,3 @@ def parse_scraped_text(text: str, source: str, digest: str) -> Article:
     if not markdown.strip():
         raise ArticleError("no text after the title line")
     return Article(source=source, title=title, body=markdown, sha256=digest)
-
-
-def sources_of(articles: Iterable[Article]) -> list[str]:
-    return [a.source for a in articles]
