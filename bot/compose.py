@@ -99,7 +99,7 @@ def _score_sentences(
 
     scores = np.array([share(info.terms[j]) + HEADING_WEIGHT * share(info.heading_terms) for info, j in data])
     if data:
-        qv = retriever.ngrams.transform([question])
+        qv = retrieval.ngram_query if retrieval.ngram_query is not None else retriever.ngrams.transform([question])
         rows = sparse.vstack([info.ngrams[j] for info, j in data])
         scores += 0.5 * (rows @ qv.T).toarray().ravel()
     return scores
