@@ -39,6 +39,9 @@ TEXTS: dict[str, dict[str, str]] = {
             "Pouvez-vous poser votre question en quelques phrases ?"
         ),
         "unreadable": "Je n'ai pas compris votre message. Pouvez-vous reformuler votre question avec des mots ?",
+        "rate_limited": (
+            "Vous avez posé beaucoup de questions en peu de temps. Merci de patienter une minute avant la suivante."
+        ),
         "emergency": (
             "⚠️ Ce que vous décrivez peut nécessiter des soins urgents. N'attendez pas une réponse en ligne.\n"
             "- Urgence vitale : appelez le 15 (SAMU) ou le 112.\n"
@@ -75,6 +78,7 @@ TEXTS: dict[str, dict[str, str]] = {
             "Could you ask your question in a few sentences?"
         ),
         "unreadable": "I could not understand your message. Could you rephrase your question in words?",
+        "rate_limited": "You have asked many questions in a short time. Please wait a minute before the next one.",
         "emergency": (
             "⚠️ What you describe may need urgent care. Do not wait for an online answer.\n"
             "- Life-threatening emergency: call 15 (SAMU) or 112.\n"

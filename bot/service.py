@@ -14,19 +14,16 @@ from pathlib import Path
 from bot.answer import NO_ANSWER, Answer
 from bot.engine import Bot
 from bot.evaluation import load_cases, run_eval
+from bot.messages import text
 from bot.ratelimit import RateLimiter
 from bot.settings import PROJECT_ROOT, Settings
 from bot.staff_store import StaffStore
 from bot.textnorm import detect_language
 from index.build import IndexBusy, UpdateReport, sync_index
-from index.store import IndexMissing, append_history, load_current, read_history
+from index.store import IndexMissing, append_history, load_current, now_iso, read_history
 
 log = logging.getLogger(__name__)
 DEFAULT_EVAL_FILE = PROJECT_ROOT / "tests" / "eval" / "questions.jsonl"
-RATE_LIMITED = {
-    "fr": "Vous avez posé beaucoup de questions en peu de temps. Merci de patienter une minute avant la suivante.",
-    "en": "You have asked many questions in a short time. Please wait a minute before the next one.",
-}
 
 
 def ensure_index(settings: Settings, progress: bool = True) -> UpdateReport | None:
@@ -57,8 +54,7 @@ class ClinicService:
         """Answer a patient, within the rate limit; keep the question if it went unanswered."""
         if not self.limiter.allow(client or "anonymous"):
             language = detect_language(question[:500]) if question.strip() else "fr"
-            lang = "fr" if language == "fr" else "en"
-            return Answer(question, NO_ANSWER, "rate_limited", language, RATE_LIMITED[lang])
+            return Answer(question, NO_ANSWER, "rate_limited", language, text("rate_limited", language, self.settings))
         answer = self.bot.ask(question)
         if answer.status == NO_ANSWER:
             try:
@@ -84,7 +80,7 @@ class ClinicService:
                 if not isinstance(exc, IndexBusy):
                     append_history(
                         self.settings.index_dir,
-                        {"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "written": False, "error": str(exc)},
+                        {"time": now_iso(), "written": False, "error": str(exc)},
                     )
                 raise
             self.last_reindex_error = None

@@ -28,6 +28,7 @@ from index.store import (
     LoadedIndex,
     append_history,
     load_current,
+    now_iso,
     write_version,
 )
 
@@ -198,7 +199,7 @@ def _sync_locked(settings, embedder, full, strict, progress, articles, started) 
         report.seconds = round(time.perf_counter() - started, 3)
         if report.failed:
             # Nothing to write, but staff should still see which articles keep failing.
-            append_history(settings.index_dir, {"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **report.to_dict()})
+            append_history(settings.index_dir, {"time": now_iso(), **report.to_dict()})
         return report
 
     to_embed = [c for src in sorted(by_source) if by_source[src][1] is None for c in by_source[src][0]]
@@ -239,7 +240,6 @@ def _sync_locked(settings, embedder, full, strict, progress, articles, started) 
     report.articles = len(meta)
     report.chunks = len(chunks)
     report.seconds = round(time.perf_counter() - started, 3)
-    entry = {"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **report.to_dict()}
-    append_history(settings.index_dir, entry)
+    append_history(settings.index_dir, {"time": now_iso(), **report.to_dict()})
     log.info("index written", extra={"version": report.version, "chunks": report.chunks})
     return report

@@ -12,11 +12,12 @@ import hashlib
 import logging
 import os
 import re
-import unicodedata
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+
+from bot.textnorm import fold
 
 log = logging.getLogger(__name__)
 
@@ -117,11 +118,6 @@ class SentenceTransformerEmbedder:
 _WORD = re.compile(r"\w+")
 
 
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
 class HashingEmbedder:
     """Deterministic bag of hashed words and character trigrams.
 
@@ -137,7 +133,7 @@ class HashingEmbedder:
 
     def _vector(self, text: str) -> np.ndarray:
         vec = np.zeros(self.dimension, dtype=np.float32)
-        for word in _WORD.findall(_fold(text)):
+        for word in _WORD.findall(fold(text)):
             feats = [word] + [word[i : i + 3] for i in range(max(1, len(word) - 2))]
             for feat in feats:
                 digest = hashlib.blake2b(feat.encode(), digest_size=8).digest()

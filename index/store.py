@@ -46,6 +46,11 @@ HNSW_THRESHOLD = 50_000
 HNSW_EF_SEARCH = 512
 
 
+def now_iso() -> str:
+    """Local time with its offset, as recorded in manifests and the update history."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
 class IndexProblem(RuntimeError):
     """Base for index problems that a user must act on."""
 
@@ -175,7 +180,7 @@ def write_version(
             chunk_count=len(chunks),
             files={FAISS_FILE: sha256_bytes(faiss_bytes), CHUNKS_FILE: sha256_bytes(chunk_bytes)},
         )
-        full.setdefault("built_at", time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+        full.setdefault("built_at", now_iso())
         _fsync_write(tmp / MANIFEST_FILE, json.dumps(full, ensure_ascii=False, indent=2).encode())
         final = root / f"v{number:06d}"
         os.rename(tmp, final)

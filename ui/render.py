@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import html
 import re
-import unicodedata
 from urllib.parse import quote
 
 from bot.answer import EMERGENCY, NO_ANSWER, Answer
 from bot.messages import frame_language
 from bot.settings import Settings
+from bot.textnorm import fold
 
 LABELS = {
     "fr": {"sources": "Sources", "show_quote": "Voir le passage cité", "book": "Prendre rendez-vous",
@@ -31,9 +31,7 @@ def esc(text: str | None) -> str:
 
 def slug(text: str) -> str:
     """A stable anchor for a section title: ``Est-ce douloureux ?`` → ``est-ce-douloureux``."""
-    folded = unicodedata.normalize("NFKD", text.lower())
-    ascii_text = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-") or "section"
+    return re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-") or "section"
 
 
 def article_link(source: str, section: str | None, url: str | None = None) -> str:
