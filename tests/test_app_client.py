@@ -7,6 +7,7 @@ rate-limit test starts its own with a limit of 3 questions a minute.
 from __future__ import annotations
 
 import http.client
+import ssl
 from urllib.parse import urlsplit
 
 import httpx
@@ -92,6 +93,17 @@ def test_emergency_gives_the_emergency_numbers(client):
     assert result["status"] == "emergency", result
     for number in ("15", "112", "3114"):
         assert number in result["answer"], (number, result["answer"])
+
+
+def test_client_with_one_tls_context_is_answered(server):
+    """The set-up the README recommends to the website's back end: one verifying TLS context, reused."""
+    context = ssl.create_default_context()
+    reused = Client(server, verbose=False, ssl_verify=context)  # type: ignore[arg-type]
+    for question in (FR_QUESTION, EMERGENCY):
+        result = reused.predict(question, api_name="/ask")
+        assert result["status"] in {"answered", "emergency"}, result
+    assert reused.ssl_verify is context
+    assert context.verify_mode == ssl.CERT_REQUIRED
 
 
 def test_patient_client_does_not_see_staff_endpoints(client):
