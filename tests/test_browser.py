@@ -114,6 +114,8 @@ def test_welcome_and_emergency_footer(page, server):
     expect(footer).to_be_visible()
     for number in ("15", "112", "3114"):
         expect(footer.locator(f'a[href="tel:{number}"]')).to_have_text(number)
+    # Nothing to rate in the welcome message.
+    expect(page.locator(LIKE_BUTTON).locator("visible=true")).to_have_count(0)
     shot(page, "welcome")
 
 
@@ -154,6 +156,7 @@ def test_thumbs_up_is_recorded_for_staff(page, server):
     question = "Le laser est-il possible sur une peau bronzée ?"
     ask(page, box, question)
     like = page.locator(LIKE_BUTTON).last
+    expect(page.locator(LIKE_BUTTON).locator("visible=true")).to_have_count(1)
     like.click()
     client = staff_client(server)
     deadline = time.monotonic() + 15

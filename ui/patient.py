@@ -25,7 +25,10 @@ CSS = """
 #faq-footer{font-size:.95rem;color:#1f2328;background:#f6f8fa;border-top:1px solid #d0d7de;padding:.5rem .8rem;border-radius:.4rem}
 #faq-footer a{color:#8a0019;font-weight:700}
 .faq-examples button{white-space:normal;text-align:left}
+#faq-chat .message-wrap>.message-buttons:nth-child(2){display:none}
 """
+# The last rule hides the rating buttons of the welcome message (the chat's first message, whose
+# buttons are the second child of the message list): there is no answer to rate there.
 
 
 def welcome_html(settings: Settings) -> str:
