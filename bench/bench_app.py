@@ -21,7 +21,6 @@ import os
 import shlex
 import shutil
 import ssl
-import subprocess
 import sys
 import tempfile
 import threading
@@ -34,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from app_server import CONTENT, _http_status, _OutputReader, free_port, stop_process  # noqa: E402
+from app_server import CONTENT, _OutputReader, free_port, serving  # noqa: E402
 from common import machine, percentile  # noqa: E402
 from gradio_client import Client  # noqa: E402
 
@@ -73,21 +72,10 @@ def start_app(index_dir: Path, data_dir: Path, question: str) -> Iterator[Starte
         NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost",
     )
     t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True, encoding="utf-8", errors="replace",
-    )
-    reader = _OutputReader(proc)
-    try:
-        while _http_status(url + "/", timeout=2.0) != 200:
-            if proc.poll() is not None or time.perf_counter() - t0 > START_TIMEOUT:
-                raise RuntimeError(f"app.py did not start (code {proc.poll()}):\n{reader.text()}")
-            time.sleep(0.05)
+    with serving([sys.executable, "app.py"], env, url, timeout=START_TIMEOUT) as reader:
         ready = time.perf_counter() - t0
         make_client(url, CLIENT_SETUPS[0]).predict(question, api_name="/ask")
         yield Started(url, ready, time.perf_counter() - t0, reader)
-    finally:
-        stop_process(proc)
 
 
 @contextmanager
@@ -96,20 +84,8 @@ def start_noop() -> Iterator[str]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "NO_PROXY": "127.0.0.1,localhost"}
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench" / "noop_app.py"), str(port)], env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8", errors="replace",
-    )
-    reader = _OutputReader(proc)
-    t0 = time.perf_counter()
-    try:
-        while _http_status(url + "/", timeout=2.0) != 200:
-            if proc.poll() is not None or time.perf_counter() - t0 > 120:
-                raise RuntimeError(f"noop_app.py did not start (code {proc.poll()}):\n{reader.text()}")
-            time.sleep(0.05)
+    with serving([sys.executable, str(ROOT / "bench" / "noop_app.py"), str(port)], env, url, timeout=120):
         yield url
-    finally:
-        stop_process(proc)
 
 
 def sequential(url: str, questions: list[str], n: int, setup: str) -> tuple[list[float], list[float]]:

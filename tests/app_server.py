@@ -55,7 +55,6 @@ class _OutputReader:
 
     def __init__(self, proc: subprocess.Popen) -> None:
         self.lines: list[str] = []
-        self.ready = threading.Event()
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, args=(proc,), daemon=True)
         self._thread.start()
@@ -65,12 +64,44 @@ class _OutputReader:
         for line in proc.stdout:
             with self._lock:
                 self.lines.append(line)
-            if "Ready in" in line:
-                self.ready.set()
 
     def text(self) -> str:
         with self._lock:
             return "".join(self.lines)
+
+
+@contextmanager
+def serving(args: list[str], env: dict[str, str], base: str, timeout: float = START_TIMEOUT) -> Iterator[_OutputReader]:
+    """Run a server process from the project root until ``base + "/"`` answers 200; yield its output.
+
+    The process is stopped on exit. It fails with the process's output if it exits or does not
+    serve within ``timeout`` seconds ("Ready in" is printed just before uvicorn binds, so only an
+    actual 200 counts).
+    """
+    proc = subprocess.Popen(
+        args,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+    )
+    reader = _OutputReader(proc)
+    try:
+        deadline = time.monotonic() + timeout
+        while _http_status(base + "/", timeout=2.0) != 200:
+            code = proc.poll()
+            if code is not None or time.monotonic() > deadline:
+                state = f"exited with code {code}" if code is not None else f"not serving after {timeout:.0f} s"
+                raise RuntimeError(f"{Path(args[1]).name} {state} on {base}; output:\n{reader.text()}")
+            time.sleep(0.05)
+        yield reader
+    finally:
+        stop_process(proc)
+        if proc.stdout is not None:
+            proc.stdout.close()
 
 
 def stop_process(proc: subprocess.Popen) -> None:
@@ -116,38 +147,10 @@ def running_app(rate_limit_per_minute: int = 1000, extra_env: dict[str, str] | N
     )
     env.update(extra_env or {})
     base = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen(
-        [sys.executable, "app.py"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        encoding="utf-8",
-        errors="replace",
-    )
-    reader = _OutputReader(proc)
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        up = False
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                break
-            # "Ready in" is printed just before uvicorn binds: wait for an actual 200 too.
-            if _http_status(base + "/", timeout=2.0) == 200:
-                up = True
-                break
-            reader.ready.wait(0.5)
-            time.sleep(0.2)
-        if not up:
-            code = proc.poll()
-            state = f"exited with code {code}" if code is not None else f"not serving after {START_TIMEOUT:.0f} s"
-            raise RuntimeError(f"app.py {state} on {base}; output:\n{reader.text()}")
-        yield base
+        with serving([sys.executable, "app.py"], env, base):
+            yield base
     finally:
-        stop_process(proc)
-        if proc.stdout is not None:
-            proc.stdout.close()
         shutil.rmtree(tmp, ignore_errors=True)
 
 
