@@ -213,6 +213,17 @@ def test_real_model_finds_the_right_article(real_bot, question, source):
 
 
 @pytest.mark.model
+def test_real_model_cites_the_tanned_skin_section_in_english(real_bot):
+    answer = real_bot.ask("Can I have laser treatment on tanned skin?")
+    assert answer.status == ANSWERED, answer.reason
+    assert answer.language == "en"
+    assert (answer.citations[0].source, answer.citations[0].section) == (
+        "lasers.md",
+        "Peut-on faire un laser sur une peau bronzée ?",
+    )
+
+
+@pytest.mark.model
 def test_real_model_answers_why_no_exosomes(real_bot):
     answer = real_bot.ask("Pourquoi ne proposez-vous pas les exosomes ?")
     assert answer.status == ANSWERED, answer.reason
