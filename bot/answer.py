@@ -19,6 +19,8 @@ class Citation:
     section: str | None
     quote: str
     score: float
+    # Where the citation leads: the published page scrolled to the quote, when the article has an address.
+    link: str | None = None
 
 
 @dataclass
@@ -33,6 +35,12 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     latency_ms: float = 0.0
     trace: dict[str, Any] = field(default_factory=dict)
+    # The message talks about a serious complication without saying it is happening now:
+    # answered as usual, with a box saying what to do if it does.
+    caution: bool = False
+    caution_text: str | None = None
+    # For emergencies and cautions: the category (``vision``, ``suicidal``…).
+    category: str | None = None
 
     def to_dict(self, with_trace: bool = False) -> dict[str, Any]:
         data = {
@@ -43,6 +51,9 @@ class Answer:
             "answer": self.answer,
             "citations": [asdict(c) for c in self.citations],
             "latency_ms": round(self.latency_ms, 2),
+            "caution": self.caution,
+            "caution_text": self.caution_text,
+            "category": self.category,
         }
         if with_trace:
             data["trace"] = self.trace

@@ -15,24 +15,38 @@ from dataclasses import dataclass
 
 from bot.abstain import features, load_model
 from bot.answer import ANSWERED, EMERGENCY, NO_ANSWER, Answer
+from bot.calibration import load_calibration
 from bot.compose import answer_text, compose
-from bot.messages import text
+from bot.messages import emergency_text, text
 from bot.retrieval import Retriever
 from bot.safety import (
     asks_personal_advice,
-    emergency_rule,
     is_off_topic_task,
     is_prompt_injection,
     is_small_talk,
 )
 from bot.settings import Settings
 from bot.textnorm import clean_input, detect_language, letters_ratio
+from bot.triage import CAUTION, TriageChecker, load_params
+from bot.triage import EMERGENCY as TRIAGE_EMERGENCY
 from index.embedder import Embedder, load_embedder
 from index.store import check_compatible, current_version_name, load_current
 
 log = logging.getLogger(__name__)
 # Emergency rules read the whole of any message a patient could plausibly type.
 EMERGENCY_SCAN_CHARS = 20_000
+# The model reads at most 512 tokens; a longer message is embedded from its start.
+EMBED_CHARS = 2_000
+
+
+def _triage_trace(triage) -> dict:
+    return {
+        "level": triage.level,
+        "category": triage.category,
+        "rule": triage.rule,
+        "net": triage.net,
+        "emergency_probability": round(triage.score, 3),
+    }
 
 
 @dataclass
@@ -52,6 +66,8 @@ class Bot:
         faiss.omp_set_num_threads(1)
         self.settings = settings
         self.embedder = embedder or load_embedder(settings.embedding_model)
+        self.calibration = load_calibration(self.embedder.name)
+        self.triage = TriageChecker(load_params(self.embedder.name))
         self._reload_lock = threading.Lock()
         self._state: _State | None = None
         self.reload()
@@ -83,7 +99,7 @@ class Bot:
             # Remember the pointer, not the folder: after a fallback to an older
             # version the damaged one is not retried until the pointer moves.
             # One assignment: a question in flight keeps the retriever it started with.
-            self._state = _State(name, Retriever(loaded, self.embedder))
+            self._state = _State(name, Retriever(loaded, self.embedder, self.calibration.fusion))
             log.info("index loaded", extra={"version": loaded.version, "chunks": len(loaded.chunks)})
             return True
 
@@ -101,7 +117,12 @@ class Bot:
     def ask(self, question: str | None) -> Answer:
         """Answer one message. Never raises on odd input: it becomes a clear ``no_answer``."""
         started = time.perf_counter()
-        answer = self._ask(question if isinstance(question, str) else "")
+        question = question if isinstance(question, str) else ""
+        try:
+            answer = self._ask(question)
+        except Exception:  # a patient gets a clear refusal; the operator gets the traceback in the logs
+            log.exception("unexpected error while answering")
+            answer = self._refuse(question, "fr", NO_ANSWER, "internal_error", "not_in_articles")
         answer.latency_ms = (time.perf_counter() - started) * 1000
         answer.trace.setdefault("timings", {})["total_ms"] = round(answer.latency_ms, 3)
         return answer
@@ -115,11 +136,28 @@ class Bot:
         language = detect_language(cleaned[:500]) if cleaned else "fr"
         if not cleaned:
             return self._refuse(question, language, NO_ANSWER, "invalid_input", "empty")
-        rule = emergency_rule(cleaned[:EMERGENCY_SCAN_CHARS])
-        if rule:
-            answer = self._refuse(question, language, EMERGENCY, rule, "emergency")
-            answer.trace["emergency_rule"] = rule
+        # The question's embedding is computed once: the semantic triage and retrieval share it.
+        t = time.perf_counter()
+        vector = self.embedder.encode_query(cleaned[:EMBED_CHARS]) if any(ch.isalpha() for ch in cleaned) else None
+        embed_ms = (time.perf_counter() - t) * 1000
+        triage = self.triage.check(cleaned[:EMERGENCY_SCAN_CHARS], vector)
+        if triage.level == TRIAGE_EMERGENCY:
+            answer = Answer(
+                question, EMERGENCY, triage.rule or f"semantic:{triage.category}", language,
+                emergency_text(triage.category, language, s), category=triage.category,
+            )
+            answer.trace["triage"] = _triage_trace(triage)
             return answer
+        answer = self._answer(question, cleaned, language, vector, embed_ms)
+        if triage.level == CAUTION:
+            answer.caution = True
+            answer.category = triage.category
+            answer.caution_text = text("caution", language, s)
+        answer.trace["triage"] = _triage_trace(triage)
+        return answer
+
+    def _answer(self, question: str, cleaned: str, language: str, vector, embed_ms: float) -> Answer:
+        s = self.settings
         if len(cleaned) > s.max_question_chars:
             return self._refuse(
                 question, language, NO_ANSWER, "invalid_input", "too_long", length=len(cleaned), limit=s.max_question_chars
@@ -139,7 +177,10 @@ class Bot:
             answer = self._refuse(question, language, NO_ANSWER, "not_in_articles", "not_in_articles")
             answer.trace = {"index_version": retriever.loaded.version, "uncovered_topics": missing_topics}
             return answer
-        retrieval = retriever.search(cleaned, language)
+        if vector is None:
+            vector = self.embedder.encode_query(cleaned)
+        retrieval = retriever.search(cleaned, language, vector=vector)
+        retrieval.timings["embed_ms"] = embed_ms
         feats = features(retrieval, retriever, language)
         model = load_model()
         ok, probability = model.answerable(feats)
@@ -172,12 +213,22 @@ class Bot:
             answer.trace = trace
             return answer
         t = time.perf_counter()
-        picked, citations = compose(cleaned, retrieval, retriever, s.max_citations, s.max_sentences)
+        picked, citations, ranked = compose(
+            cleaned, vector, retrieval, retriever, self.calibration.quote_model, s.max_sentences,
+            self.calibration.selection,
+        )
         trace["timings"]["compose_ms"] = round((time.perf_counter() - t) * 1000, 3)
-        trace["quoted"] = [{"source": p.source, "sentence": p.sentence, "score": round(p.score, 4)} for p in picked]
+        trace["quoted"] = [
+            {"source": p.source, "sentence": p.sentence, "score": round(p.score, 4), "context": p.context}
+            for p in picked
+        ]
+        trace["quote_candidates"] = [
+            {"source": c.unit.source, "text": c.unit.text, "probability": round(c.probability, 4)} for c in ranked[:5]
+        ]
         if not citations:
             answer = self._refuse(question, language, NO_ANSWER, "not_in_articles", "not_in_articles")
             answer.trace = trace
             return answer
-        body = answer_text(text("intro", language, s), picked, citations)
+        native = all(retriever.article_lang.get(c.source) == language for c in citations)
+        body = answer_text(text("intro_native" if native else "intro", language, s), picked, citations)
         return Answer(question, ANSWERED, None, language, body, citations, trace=trace)

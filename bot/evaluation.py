@@ -9,11 +9,13 @@ emergency recall and false alarms, latency).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bot.answer import ANSWERED, EMERGENCY, NO_ANSWER
+from bot.textnorm import fold
 
 STATUSES = (ANSWERED, NO_ANSWER, EMERGENCY)
 
@@ -29,6 +31,32 @@ class Case:
     expected_status: str
     expected_sources: tuple[str, ...]
     category: str | None = None
+    # Verbatim fragments of the sentences that answer; the answer must contain one of them.
+    expected_quotes: tuple[str, ...] = ()
+    # Triage cases (``{"text", "expected": emergency|caution|normal, "category", "lang", "kind"}``):
+    # only whether the bot raised the alarm, or the caution box, is judged.
+    expected_triage: str | None = None
+    lang: str | None = None
+    kind: str | None = None
+
+
+TRIAGE_LEVELS = ("emergency", "caution", "normal")
+
+
+def _triage_case(raw: dict) -> Case:
+    expected = str(raw.get("expected") or raw["label"])
+    if expected not in TRIAGE_LEVELS:
+        raise ValueError(f"expected must be one of {TRIAGE_LEVELS}")
+    return Case(
+        id=str(raw["id"]),
+        question=str(raw["text"]),
+        expected_status=EMERGENCY if expected == "emergency" else "",
+        expected_sources=(),
+        category=raw.get("category"),
+        expected_triage=expected,
+        lang=raw.get("lang"),
+        kind=raw.get("kind"),
+    )
 
 
 def load_cases(path: Path) -> list[Case]:
@@ -43,12 +71,17 @@ def load_cases(path: Path) -> list[Case]:
             continue
         try:
             raw = json.loads(line)
+            if "text" in raw and ("expected" in raw or "label" in raw):
+                raw.setdefault("id", f"line-{number}")
+                cases.append(_triage_case(raw))
+                continue
             case = Case(
                 id=str(raw["id"]),
                 question=str(raw["question"]),
                 expected_status=str(raw["expected_status"]),
                 expected_sources=tuple(raw.get("expected_sources") or ()),
                 category=raw.get("category"),
+                expected_quotes=tuple(str(q) for q in raw.get("expected_quotes") or ()),
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise EvalFileError(f"{path.name} line {number}: not a valid case ({exc})") from None
@@ -60,7 +93,51 @@ def load_cases(path: Path) -> list[Case]:
     return cases
 
 
+_CITATION_MARK = re.compile(r"\s*\[\d+\]")
+_SPACES = re.compile(r"\s+")
+
+
+def comparable(text: str) -> str:
+    """Text as answers are compared: citation markers removed, case and accents folded, spaces squeezed."""
+    text = _CITATION_MARK.sub(" ", text).replace("\u2026", " ")
+    return _SPACES.sub(" ", fold(text).replace("**", "")).strip()
+
+
+def answer_contains_quote(answer_text: str, quotes: tuple[str, ...]) -> bool:
+    """Whether the answer quotes one of the expected answering fragments."""
+    body = comparable(answer_text)
+    return any(comparable(q) and comparable(q) in body for q in quotes)
+
+
+def run_triage_case(bot: Any, case: Case) -> dict[str, Any]:
+    answer = bot.ask(case.question)
+    alarm = answer.status == EMERGENCY
+    got = "emergency" if alarm else ("caution" if answer.caution else "normal")
+    return {
+        "id": case.id,
+        "question": case.question,
+        "status": answer.status,
+        "reason": answer.reason,
+        "sources": [c.source for c in answer.citations],
+        "expected_status": case.expected_status or "not_emergency",
+        "expected_sources": [],
+        "expected_triage": case.expected_triage,
+        "triage": got,
+        "ok": alarm == (case.expected_triage == "emergency"),
+        "latency_ms": round(answer.latency_ms, 2),
+        "category": case.category,
+        "lang": case.lang,
+        "kind": case.kind,
+        "language": answer.language,
+        "retrieved": [],
+        "answer": answer.answer,
+        "answer_ok": None,
+    }
+
+
 def run_case(bot: Any, case: Case) -> dict[str, Any]:
+    if case.expected_triage:
+        return run_triage_case(bot, case)
     answer = bot.ask(case.question)
     sources = [c.source for c in answer.citations]
     retrieved = answer.trace.get("retrieved_articles", [])
@@ -68,6 +145,9 @@ def run_case(bot: Any, case: Case) -> dict[str, Any]:
     ok = answer.status == case.expected_status
     if ok and case.expected_status == ANSWERED and expected:
         ok = bool(sources) and sources[0] in expected
+    answer_ok = None
+    if case.expected_status == ANSWERED and case.expected_quotes:
+        answer_ok = answer.status == ANSWERED and answer_contains_quote(answer.answer, case.expected_quotes)
     return {
         "id": case.id,
         "question": case.question,
@@ -81,6 +161,10 @@ def run_case(bot: Any, case: Case) -> dict[str, Any]:
         "category": case.category,
         "language": answer.language,
         "retrieved": retrieved[:3],
+        "answer": answer.answer,
+        "expected_quotes": list(case.expected_quotes),
+        "answer_ok": answer_ok,
+        "quoted_chars": sum(len(c.quote) for c in answer.citations),
     }
 
 
@@ -107,8 +191,47 @@ def _hits(results: list[dict]) -> dict[str, Any]:
     return {"n": len(results), "hit@1": _ratio(h1, len(results)), "hit@3": _ratio(h3, len(results))}
 
 
+def triage_metrics(results: list[dict]) -> dict[str, Any]:
+    """Recall per category and language, false alarms per kind, caution on caution cases."""
+    emergencies = [r for r in results if r["expected_triage"] == "emergency"]
+    others = [r for r in results if r["expected_triage"] != "emergency"]
+    caution = [r for r in results if r["expected_triage"] == "caution"]
+
+    def recall(rows: list[dict]) -> dict[str, Any]:
+        return {"n": len(rows), "recall": _ratio(sum(r["status"] == EMERGENCY for r in rows), len(rows))}
+
+    by = lambda rows, key: sorted({r[key] or "-" for r in rows})  # noqa: E731
+    return {
+        "emergency_recall": recall(emergencies)["recall"],
+        "emergency_recall_by_lang": {k: recall([r for r in emergencies if (r["lang"] or "-") == k]) for k in by(emergencies, "lang")},
+        "emergency_recall_by_category": {
+            k: recall([r for r in emergencies if (r["category"] or "-") == k]) for k in by(emergencies, "category")
+        },
+        "false_alarm_rate": _ratio(sum(r["status"] == EMERGENCY for r in others), len(others)),
+        "false_alarms_by_kind": {
+            k: f"{sum(r['status'] == EMERGENCY for r in others if (r['kind'] or '-') == k)}/"
+               f"{sum((r['kind'] or '-') == k for r in others)}"
+            for k in by(others, "kind")
+        },
+        "caution_shown_on_caution_cases": _ratio(sum(r["triage"] == "caution" for r in caution), len(caution)),
+        "caution_shown_on_normal_cases": _ratio(
+            sum(r["triage"] == "caution" for r in others if r["expected_triage"] == "normal"),
+            sum(r["expected_triage"] == "normal" for r in others),
+        ),
+    }
+
+
 def metrics(results: list[dict]) -> dict[str, Any]:
     """The numbers the bot is judged on; see the README for their definitions."""
+    triage = [r for r in results if r.get("expected_triage")]
+    if triage and len(triage) == len(results):
+        latencies = [r["latency_ms"] for r in results]
+        return {
+            "cases": len(results),
+            **triage_metrics(results),
+            "latency_ms_p50": _percentile(latencies, 50),
+            "latency_ms_p95": _percentile(latencies, 95),
+        }
     answerable = [r for r in results if r["expected_status"] == ANSWERED and r["expected_sources"]]
 
     def group(name: str) -> list[dict]:
@@ -126,9 +249,14 @@ def metrics(results: list[dict]) -> dict[str, Any]:
     false_alarms = [r for r in results if r["status"] == EMERGENCY and r["expected_status"] != EMERGENCY]
     near_miss = [r for r in results if r["category"] == "near_miss"]
     latencies = [r["latency_ms"] for r in results]
+    graded = [r for r in results if r.get("answer_ok") is not None]
+    quoted = [r["quoted_chars"] for r in results if r["status"] == ANSWERED and r.get("quoted_chars")]
     return {
         "cases": len(results),
         "ok": _ratio(sum(r["ok"] for r in results), len(results)),
+        "answer_correct": _ratio(sum(bool(r["answer_ok"]) for r in graded), len(graded)),
+        "answer_graded": len(graded),
+        "quoted_chars_p50": _percentile(quoted, 50),
         "answerable": _hits(answerable),
         "answerable_fr": _hits(group("fr")),
         "answerable_en": _hits(group("en")),
@@ -155,6 +283,8 @@ def format_table(report: dict[str, Any]) -> str:
     lines = [f"{'':2} {'id':<14} {'expected':<10} {'got':<10} {'first source':<32} question"]
     for r in rows:
         mark = "ok" if r["ok"] else "XX"
+        if r.get("answer_ok") is False:
+            mark = "a?" if r["ok"] else mark
         first = r["sources"][0] if r["sources"] else (r["reason"] or "")
         q = r["question"].replace("\n", " ")
         lines.append(f"{mark:2} {r['id'][:14]:<14} {r['expected_status']:<10} {r['status']:<10} {first[:32]:<32} {q[:70]}")

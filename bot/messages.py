@@ -12,6 +12,7 @@ from bot.settings import Settings
 TEXTS: dict[str, dict[str, str]] = {
     "fr": {
         "intro": "Voici ce que disent nos articles :",
+        "intro_native": "Voici ce que disent nos articles :",
         "sources": "Sources",
         "not_in_articles": (
             "Nos articles ne répondent pas à cette question, et je préfère ne rien inventer. "
@@ -49,9 +50,13 @@ TEXTS: dict[str, dict[str, str]] = {
             "- Pensées suicidaires : appelez le 3114 (gratuit, 24 h/24, 7 j/7).\n"
             "- Inquiétude après un soin chez {clinic} : appelez la clinique au {phone}."
         ),
+        "caution": (
+            "Si cela vous arrive maintenant : appelez le 15 ou le 112, ou la clinique au {phone}."
+        ),
     },
     "en": {
         "intro": "Here is what our articles say (they are written in French):",
+        "intro_native": "Here is what our articles say:",
         "sources": "Sources",
         "not_in_articles": (
             "Our articles do not answer this question, and I would rather not guess. "
@@ -86,8 +91,52 @@ TEXTS: dict[str, dict[str, str]] = {
             "- Suicidal thoughts: call 3114 (free, 24/7).\n"
             "- Worried after a treatment at {clinic}: call the clinic on {phone}."
         ),
+        "caution": "If this is happening to you now: call 15 or 112, or the clinic on {phone}.",
     },
 }
+
+
+# A line added to the emergency message for the categories where what to do differs.
+EMERGENCY_LINES: dict[str, dict[str, str]] = {
+    "fr": {
+        "suicidal": "Vous n'êtes pas seul·e : appelez maintenant le 3114 (gratuit, 24 h/24), ou le 15 si vous êtes en danger.",
+        "self_harm": "Vous n'êtes pas seul·e : appelez maintenant le 3114 (gratuit, 24 h/24), ou le 15 si vous êtes blessé·e.",
+        "overdose_poisoning": "Produit ou médicaments avalés : appelez le 15 ou un centre antipoison, sans attendre les symptômes.",
+        "vascular_occlusion": "Peau blanche, grise ou violacée après une injection : c'est une urgence, appelez la clinique ou le 15 tout de suite.",
+        "vision": "Trouble de la vue après une injection : urgence absolue, appelez le 15 immédiatement.",
+        "stroke": "Visage qui tombe d'un côté, bras faible, parole difficile : appelez le 15 immédiatement.",
+        "chest_pain": "Douleur dans la poitrine : appelez le 15, ne prenez pas le volant.",
+        "anaphylaxis": "Gonflement rapide, urticaire, malaise : appelez le 15 ou le 112 immédiatement.",
+        "breathing": "Difficulté à respirer : appelez le 15 ou le 112 immédiatement.",
+        "toxin_spread": "Faiblesse, difficulté à avaler, parler ou respirer après une toxine : appelez le 15.",
+    },
+    "en": {
+        "suicidal": "You are not alone: call 3114 now (free, 24/7), or 15 if you are in danger.",
+        "self_harm": "You are not alone: call 3114 now (free, 24/7), or 15 if you are hurt.",
+        "overdose_poisoning": "Swallowed a product or too many pills: call 15 or a poison centre now, before any symptom.",
+        "vascular_occlusion": "Skin turning white, grey or purple after an injection: this is urgent, call the clinic or 15 right away.",
+        "vision": "Vision trouble after an injection: call 15 immediately.",
+        "stroke": "Face drooping on one side, weak arm, trouble speaking: call 15 immediately.",
+        "chest_pain": "Chest pain: call 15, do not drive yourself.",
+        "anaphylaxis": "Fast swelling, hives, feeling faint: call 15 or 112 immediately.",
+        "breathing": "Trouble breathing: call 15 or 112 immediately.",
+        "toxin_spread": "Weakness, trouble swallowing, speaking or breathing after toxin: call 15.",
+    },
+}
+# Categories whose own line comes first: the patient must read it before anything else.
+LEADING_LINE = {"suicidal", "self_harm"}
+
+
+def emergency_text(category: str | None, language: str, settings: Settings) -> str:
+    """The emergency message, with the line for the category where it matters."""
+    base = text("emergency", language, settings)
+    line = EMERGENCY_LINES[frame_language(language)].get(category or "")
+    if not line:
+        return base
+    headline, _, rest = base.partition("\n")
+    if category in LEADING_LINE:
+        return f"⚠️ {line}\n{rest}"
+    return f"{headline}\n- {line}\n{rest}"
 
 
 def frame_language(language: str) -> str:

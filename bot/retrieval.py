@@ -1,10 +1,16 @@
 """Hybrid retrieval: dense vectors, BM25 on stems, character n-grams, fused.
 
-Each retriever fails differently. The English-trained dense model knows
-meaning but not French well; BM25 on French stems knows the clinic's words but
-not paraphrases; character n-grams survive typos and cognates
-("mesotherapy"/"mésothérapie"). Reciprocal-rank fusion keeps what each one
-gets right without calibrating their scores against each other.
+Each retriever fails differently. The multilingual dense model knows meaning
+across French and English but can miss a rare clinic word; BM25 on French
+stems knows the clinic's words but not paraphrases; character n-grams survive
+typos and cognates ("mesotherapy"/"mésothérapie"). Reciprocal-rank fusion keeps
+what each one gets right without calibrating their scores against each other.
+
+Two guards keep one rare word from outvoting the topic. Keyword weights use
+article-level statistics: a word found in many passages of one article (its
+subject, "exosomes") is as specific as a word found once ("proposez"), not
+common. And the dense ranking's first article always stays among the first
+three: the other rankings may reorder it, never drop it.
 """
 
 from __future__ import annotations
@@ -25,16 +31,26 @@ from index.chunking import Chunk
 from index.embedder import Embedder
 from index.store import LoadedIndex
 
-# Fusion settings chosen with a grid search on the eval and calibration sets
-# (125 answerable questions; the hold-out set checks them): a small k rewards
-# agreement at the top, and the keyword side — French stems, synonyms, glossary —
-# outweighs the English-trained dense model and the n-grams on French questions.
-RRF_K = 10
 CANDIDATES = 50
-WEIGHTS = {"dense": 0.5, "keyword": 1.3, "ngram": 0.5}
-# An article's score is its best chunk plus half of its second best: an article
-# that answers in two places is a safer citation than one lucky chunk.
-SECOND_CHUNK_WEIGHT = 0.5
+
+
+@dataclass(frozen=True)
+class FusionSettings:
+    """How the three rankings are combined; fitted by ``bench/calibrate.py`` on the tuned eval sets.
+
+    Attributes:
+        rrf_k: reciprocal-rank constant; small values reward agreement at the top.
+        weights: weight of each ranking in the fusion.
+        second_chunk: an article's score is its best chunk plus this share of its second
+            best: an article that answers in two places is a safer citation than one lucky chunk.
+        same_language_bonus: an article written in the patient's language (other than
+            the clinic's default) gains this share of its score.
+    """
+
+    rrf_k: float = 5.0
+    weights: dict[str, float] = field(default_factory=lambda: {"dense": 1.0, "keyword": 1.0, "ngram": 0.5})
+    second_chunk: float = 0.5
+    same_language_bonus: float = 0.5
 
 
 @dataclass
@@ -69,8 +85,9 @@ class Retrieval:
     query: QueryTerms
     top_by: dict[str, list[str]]
     timings: dict[str, float]
-    # The question's character n-gram vector, reused to score the sentences to quote.
+    # The question's character n-gram vector and embedding, reused downstream.
     ngram_query: Any = None
+    query_vector: Any = None
 
 
 def bounded_edit_distance(a: str, b: str, limit: int) -> int:
@@ -96,9 +113,10 @@ def bounded_edit_distance(a: str, b: str, limit: int) -> int:
 class Retriever:
     """Search over one loaded index version. Built once per version; read-only after."""
 
-    def __init__(self, loaded: LoadedIndex, embedder: Embedder) -> None:
+    def __init__(self, loaded: LoadedIndex, embedder: Embedder, fusion: FusionSettings | None = None) -> None:
         self.loaded = loaded
         self.embedder = embedder
+        self.fusion = fusion or FusionSettings()
         self.chunks = loaded.chunks
         self.corpus_words: set[str] = set()
         docs: list[list[str]] = []
@@ -112,6 +130,19 @@ class Retriever:
             for t in terms:
                 self.df[t] = self.df.get(t, 0) + 1
         self.n_docs = max(1, len(self.chunks))
+        # Article-level document frequencies: how many articles use a term.
+        article_terms: dict[str, set[str]] = {}
+        for chunk, terms in zip(self.chunks, self.chunk_terms, strict=True):
+            article_terms.setdefault(chunk.source, set()).update(terms)
+        self.article_df: dict[str, int] = {}
+        for terms in article_terms.values():
+            for t in terms:
+                self.article_df[t] = self.article_df.get(t, 0) + 1
+        self.n_articles = max(1, len(article_terms))
+        self.article_lang = {c.source: c.lang for c in self.chunks}
+        self.units_by_source: dict[str, list[int]] = {}
+        for row, unit in enumerate(loaded.units):
+            self.units_by_source.setdefault(unit.source, []).append(row)
         self.by_prefix: dict[str, list[str]] = {}
         for term in self.df:
             self.by_prefix.setdefault(term[:3], []).append(term)
@@ -140,6 +171,22 @@ class Retriever:
     def idf(self, term: str) -> float:
         df = self.df.get(term, 0)
         return math.log(1 + (self.n_docs - df + 0.5) / (df + 0.5))
+
+    def article_idf(self, term: str) -> float:
+        """Specificity of a term across articles, not passages (see the module docstring)."""
+        df = self.article_df.get(term, 0)
+        return math.log(1 + (self.n_articles - df + 0.5) / (df + 0.5))
+
+    def keyword_scores(self, tokens: list[str]) -> np.ndarray:
+        """BM25 per passage, each term's passage idf replaced by its article idf."""
+        total = np.zeros(len(self.chunks), dtype=np.float32)
+        for token in dict.fromkeys(tokens):
+            passage_idf = self.idf(token)
+            if passage_idf <= 0:
+                continue
+            scores = self.bm25.get_scores([token])
+            total += scores.astype(np.float32) * (self.article_idf(token) / passage_idf)
+        return total
 
     def analyse(self, question: str, language: str) -> QueryTerms:
         """The question's terms, each with the article-vocabulary forms that stand for it.
@@ -193,7 +240,10 @@ class Retriever:
         ]
         return sorted(close, key=lambda c: -self.df[c])[:3]
 
-    def search(self, question: str, language: str, k: int = CANDIDATES) -> Retrieval:
+    def search(
+        self, question: str, language: str, k: int = CANDIDATES, vector: np.ndarray | None = None
+    ) -> Retrieval:
+        """Rank passages and articles for a question (``vector``: its embedding, if already computed)."""
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         query = self.analyse(question, language)
@@ -201,7 +251,8 @@ class Retriever:
         n = len(self.chunks)
         k = min(k, n)
         t1 = time.perf_counter()
-        vector = self.embedder.encode_query(question)
+        if vector is None:
+            vector = self.embedder.encode_query(question)
         t2 = time.perf_counter()
         timings["embed_ms"] = (t2 - t1) * 1000
         rankings: dict[str, list[tuple[int, float]]] = {}
@@ -210,7 +261,7 @@ class Retriever:
             scores, rows = self.loaded.faiss_index.search(vector.reshape(1, -1).astype(np.float32), k)
             rankings["dense"] = [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=False) if r >= 0]
             if keyword_tokens:
-                kw = self.bm25.get_scores(keyword_tokens)
+                kw = self.keyword_scores(keyword_tokens)
                 top = _top(kw, k)
                 rankings["keyword"] = [(int(r), float(kw[r])) for r in top if kw[r] > 0]
             else:
@@ -222,14 +273,26 @@ class Retriever:
         t3 = time.perf_counter()
         timings["search_ms"] = (t3 - t2 + t1 - t0) * 1000
         hits = self._fuse(rankings)
+        fusion = self.fusion
         per_article: dict[str, list[float]] = {}
         for hit in hits:
             scores = per_article.setdefault(hit.chunk.source, [])
             if len(scores) < 2:
                 scores.append(hit.fused)
         articles = {
-            src: s[0] + (SECOND_CHUNK_WEIGHT * s[1] if len(s) > 1 else 0.0) for src, s in per_article.items()
+            src: s[0] + (fusion.second_chunk * s[1] if len(s) > 1 else 0.0) for src, s in per_article.items()
         }
+        if language not in ("fr", "") and fusion.same_language_bonus:
+            for src in articles:
+                if self.article_lang.get(src) == language:
+                    articles[src] *= 1 + fusion.same_language_bonus
+        ranked = sorted(articles.items(), key=lambda kv: -kv[1])
+        dense_first = self.chunks[rankings["dense"][0][0]].source if rankings.get("dense") else None
+        position = [src for src, _ in ranked].index(dense_first) if dense_first in articles else -1
+        if position > 2:
+            # Kept third, just above the article it displaces: present, not promoted.
+            moved = ranked.pop(position)
+            ranked.insert(2, (moved[0], ranked[2][1] * 1.0001 if len(ranked) > 2 else moved[1]))
         top_by = {
             name: _unique_sources([self.chunks[r].source for r, _ in ranking])[:3]
             for name, ranking in rankings.items()
@@ -237,24 +300,25 @@ class Retriever:
         timings["fusion_ms"] = (time.perf_counter() - t3) * 1000
         return Retrieval(
             hits=hits,
-            articles=sorted(articles.items(), key=lambda kv: -kv[1]),
+            articles=ranked,
             query=query,
             top_by=top_by,
             timings=timings,
             ngram_query=ngram_query,
+            query_vector=vector,
         )
 
     def _fuse(self, rankings: dict[str, list[tuple[int, float]]]) -> list[Hit]:
         hits: dict[int, Hit] = {}
         for name, ranking in rankings.items():
-            weight = WEIGHTS[name]
+            weight = self.fusion.weights.get(name, 0.0)
             for rank, (row, score) in enumerate(ranking):
                 hit = hits.get(row)
                 if hit is None:
                     hit = hits[row] = Hit(chunk=self.chunks[row], row=row)
                 setattr(hit, name, score)
                 hit.ranks[name] = rank + 1
-                hit.fused += weight / (RRF_K + rank + 1)
+                hit.fused += weight / (self.fusion.rrf_k + rank + 1)
         return sorted(hits.values(), key=lambda h: -h.fused)
 
 

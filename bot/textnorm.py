@@ -17,7 +17,21 @@ import Stemmer
 WORD = re.compile(r"[a-z0-9]+")
 MARKUP = re.compile(r"<[^>]{0,200}>|&[a-z]+;|\w+=\S*")
 WORD_WITH_ELISION = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029]")
+# Invisible format characters (zero-width spaces and joiners, soft hyphen, word
+# joiner, bidi marks and controls, BOM): removed without a trace, so a word
+# split by one reads as the word.
+INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180e\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]"
+)
+SURROGATE = re.compile("[\ud800-\udfff]")
+# Letters of other scripts that look like Latin ones, as typed to dodge filters or by mistake.
+CONFUSABLES = str.maketrans({
+    "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "і": "i", "ј": "j", "ѕ": "s",
+    "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "O", "Р": "P", "С": "C", "Т": "T",
+    "Х": "X", "Ι": "I", "Ο": "O", "ο": "o", "α": "a", "ν": "v",
+})
 
 # SMS and chat spellings seen in French patient messages, folded.
 SMS = {
@@ -48,8 +62,17 @@ _stemmer_fr = Stemmer.Stemmer("french")
 
 
 def clean_input(text: str) -> str:
-    """Remove control and zero-width characters and squeeze whitespace."""
-    text = unicodedata.normalize("NFC", text)
+    """Text as every check sees it: one canonical form whatever the keyboard or the trick.
+
+    Lone surrogates become spaces (never an exception), compatibility forms are
+    unified (NFKC: full-width letters, ligatures, non-breaking spaces),
+    invisible format characters vanish, look-alike letters of other scripts
+    become Latin ones, control characters become spaces.
+    """
+    text = SURROGATE.sub(" ", text)
+    text = INVISIBLE.sub("", text)
+    text = unicodedata.normalize("NFKC", text).translate(CONFUSABLES)
+    text = INVISIBLE.sub("", text)
     text = CONTROL.sub(" ", text)
     return re.sub(r"\s+", " ", text).strip()
 

@@ -22,6 +22,7 @@ from index.articles import Article, LoadFailure, load_articles
 from index.chunking import Chunk, chunk_article, chunk_size_for_model
 from index.embedder import Embedder, load_embedder
 from index.store import (
+    UNITS_SCHEME,
     IndexCorrupt,
     IndexMissing,
     IndexProblem,
@@ -31,6 +32,7 @@ from index.store import (
     now_iso,
     write_version,
 )
+from index.units import Unit, article_units, embedding_text
 
 log = logging.getLogger(__name__)
 LOCK_FILE = ".lock"
@@ -54,6 +56,7 @@ class UpdateReport:
     failed: list[dict] = field(default_factory=list)
     kept_previous: list[str] = field(default_factory=list)
     chunks_embedded: int = 0
+    units_embedded: int = 0
     seconds: float = 0.0
     version: int | None = None
     written: bool = False
@@ -101,6 +104,8 @@ def _reusable_previous(
         return None, f"model changed ({prev.manifest.get('model')} -> {embedder.name})"
     if chunking.get("requested_chars") != settings.chunk_chars or chunking.get("overlap") != settings.chunk_overlap:
         return None, "chunking settings changed"
+    if prev.manifest.get("units_scheme") != UNITS_SCHEME:
+        return None, "index built by an older release"
     return prev, None
 
 
@@ -160,6 +165,12 @@ def _sync_locked(settings, embedder, full, strict, progress, articles, started) 
         for row, chunk in enumerate(prev.chunks):
             prev_chunks.setdefault(chunk.source, []).append(row)
     prev_vectors = prev.vectors() if prev else None
+    prev_units: dict[str, list[int]] = {}
+    if prev:
+        for row, unit in enumerate(prev.units):
+            prev_units.setdefault(unit.source, []).append(row)
+    titles: dict[str, str] = {}
+    new_units: dict[str, list[Unit]] = {}
 
     effective_chars = chunk_size_for_model(settings.chunk_chars, embedder.max_seq_length)
     by_source: dict[str, tuple[list[Chunk], np.ndarray | None]] = {}
@@ -172,6 +183,8 @@ def _sync_locked(settings, embedder, full, strict, progress, articles, started) 
         else:
             (report.changed if old else report.added).append(article.source)
             by_source[article.source] = (chunk_article(article, effective_chars, settings.chunk_overlap), None)
+            new_units[article.source] = article_units(article)
+        titles[article.source] = article.title
         meta[article.source] = {
             "sha256": article.sha256,
             "title": article.title,
@@ -203,10 +216,14 @@ def _sync_locked(settings, embedder, full, strict, progress, articles, started) 
         return report
 
     to_embed = [c for src in sorted(by_source) if by_source[src][1] is None for c in by_source[src][0]]
-    new_vectors = embedder.encode_documents(
-        [c.embedding_text for c in to_embed], batch_size=settings.embed_batch_size, progress=progress
-    )
+    unit_texts = [
+        embedding_text(u, titles[src], new_units[src]) for src in sorted(new_units) for u in new_units[src]
+    ]
+    texts = [c.embedding_text for c in to_embed] + unit_texts
+    encoded = embedder.encode_documents(texts, batch_size=settings.embed_batch_size, progress=progress)
+    new_vectors, new_unit_vectors = encoded[: len(to_embed)], encoded[len(to_embed) :]
     report.chunks_embedded = len(to_embed)
+    report.units_embedded = len(unit_texts)
 
     chunks: list[Chunk] = []
     parts: list[np.ndarray] = []
@@ -220,6 +237,7 @@ def _sync_locked(settings, embedder, full, strict, progress, articles, started) 
         chunks.extend(src_chunks)
         parts.append(vectors)
     all_vectors = np.concatenate(parts) if parts else np.zeros((0, embedder.dimension), dtype=np.float32)
+    units, unit_vectors = _assemble_units(by_source, new_units, new_unit_vectors, prev, prev_units, embedder.dimension)
 
     manifest = {
         "model": embedder.name,
@@ -234,7 +252,10 @@ def _sync_locked(settings, embedder, full, strict, progress, articles, started) 
         "articles": meta,
     }
     manifest["build_seconds"] = round(time.perf_counter() - started, 3)
-    path = write_version(settings.index_dir, chunks, all_vectors, manifest, keep=settings.keep_versions)
+    path = write_version(
+        settings.index_dir, chunks, all_vectors, manifest, keep=settings.keep_versions,
+        units=units, unit_vectors=unit_vectors,
+    )
     report.version = int(path.name[1:])
     report.written = True
     report.articles = len(meta)
@@ -243,3 +264,25 @@ def _sync_locked(settings, embedder, full, strict, progress, articles, started) 
     append_history(settings.index_dir, {"time": now_iso(), **report.to_dict()})
     log.info("index written", extra={"version": report.version, "chunks": report.chunks})
     return report
+
+
+def _assemble_units(
+    by_source: dict, new_units: dict[str, list[Unit]], new_vectors: np.ndarray, prev, prev_rows: dict[str, list[int]],
+    dimension: int,
+) -> tuple[list[Unit], np.ndarray]:
+    """Units of every indexed article in source order: new ones just embedded, the others reused."""
+    units: list[Unit] = []
+    parts: list[np.ndarray] = []
+    cursor = 0
+    for src in sorted(by_source):
+        if src in new_units:
+            mine = new_units[src]
+            parts.append(new_vectors[cursor : cursor + len(mine)])
+            cursor += len(mine)
+        else:
+            rows = prev_rows.get(src, [])
+            mine = [prev.units[r] for r in rows]
+            parts.append(prev.unit_vectors[rows] if rows else np.zeros((0, dimension), np.float32))
+        units.extend(mine)
+    vectors = np.concatenate(parts) if parts else np.zeros((0, dimension), dtype=np.float32)
+    return units, np.ascontiguousarray(vectors, dtype=np.float32)

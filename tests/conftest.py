@@ -113,9 +113,9 @@ def fake_bot(fake_settings):
 
 @pytest.fixture(scope="session")
 def real_embedder():
-    from index.embedder import SentenceTransformerEmbedder
+    from index.embedder import load_embedder
 
-    return SentenceTransformerEmbedder("")
+    return load_embedder("")
 
 
 @pytest.fixture(scope="session")

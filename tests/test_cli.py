@@ -18,8 +18,10 @@ from pathlib import Path
 import pytest
 from conftest import CONTENT, ROOT, cli_env, make_settings
 
-ASK_KEYS = {"question", "status", "reason", "language", "answer", "citations", "latency_ms"}
-CITATION_KEYS = {"n", "source", "title", "url", "section", "quote", "score"}
+ASK_KEYS = {
+    "question", "status", "reason", "language", "answer", "citations", "latency_ms", "caution", "caution_text", "category",
+}
+CITATION_KEYS = {"n", "source", "title", "url", "section", "quote", "score", "link"}
 UPDATE_KEYS = {"added", "changed", "removed", "failed", "chunks_embedded", "seconds", "version"}
 RESULT_KEYS = {"id", "question", "status", "reason", "sources", "expected_status", "expected_sources", "ok", "latency_ms"}
 QUESTION = "Combien de séances de microneedling faut-il ?"

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from bot.answer import ANSWERED, EMERGENCY, NO_ANSWER
-from bot.messages import TEXTS
+from bot.messages import TEXTS, emergency_text
 from index.build import sync_index
 from index.embedder import HashingEmbedder
 
@@ -95,9 +95,27 @@ def test_emergency_message_fr_and_en(fake_bot):
     en = fake_bot.ask("My throat is swelling and I can't breathe after the filler")
     assert en.status == EMERGENCY
     assert en.language == "en"
-    assert en.answer == TEXTS["en"]["emergency"].format(
-        clinic=fake_bot.settings.clinic_name, phone=fake_bot.settings.clinic_phone
-    )
+    assert en.category == "breathing"
+    assert en.answer == emergency_text("breathing", "en", fake_bot.settings)
+    assert TEXTS["en"]["emergency"].split("\n")[0] in en.answer
+    assert "Trouble breathing" in en.answer
+
+
+def test_suicidal_messages_lead_with_3114(fake_bot):
+    answer = fake_bot.ask("je veux en finir, je pense au suicide")
+    assert answer.status == EMERGENCY and answer.category == "suicidal"
+    assert "3114" in answer.answer.split("\n")[0]
+
+
+def test_general_risk_question_gets_caution_not_emergency(fake_bot):
+    answer = fake_bot.ask("quels sont les risques de nécrose après une injection d'acide hyaluronique ?")
+    assert answer.status != EMERGENCY
+    assert answer.caution and "15" in answer.caution_text
+
+
+def test_invisible_characters_do_not_defeat_the_rules(fake_bot):
+    answer = fake_bot.ask("je n'ar\u200briv\u00ade plus à res\u2060pirer depuis le filler")
+    assert answer.status == EMERGENCY
 
 
 PERSONAL = [
@@ -129,8 +147,8 @@ ANSWERABLE = [
     ("Combien de temps dure l'effet de la toxine botulique ?", "fr", "toxine-botulique.md"),
     ("Qu'est-ce que la barrière cutanée ?", "fr", "barriere-cutanee.md"),
     ("What is an exosome?", "en", "exosomes.md"),
-    ("How long does botox last?", "en", "toxine-botulique.md"),
 ]
+# English questions about French articles need the multilingual model: see tests/test_eval_quality.py.
 
 
 def test_answers_cite_numbered_verbatim_quotes_in_patient_language(fake_bot):
@@ -232,12 +250,15 @@ def test_real_model_answers_why_no_exosomes(real_bot):
 
 
 @pytest.mark.model
-def test_fast_query_path_gives_the_library_vector(real_embedder):
+def test_fast_query_path_gives_the_library_vector():
     """The single-question shortcut must give exactly what sentence-transformers gives."""
     import numpy as np
 
+    from index.embedder import MINILM_MODEL_NAME, SentenceTransformerEmbedder
+
+    minilm = SentenceTransformerEmbedder(MINILM_MODEL_NAME)
     question = "Combien de séances de microneedling faut-il prévoir ?"
-    fast = real_embedder.encode_query(question)
-    library = real_embedder._model.encode_query([question], normalize_embeddings=True, convert_to_numpy=True)[0]
+    fast = minilm.encode_query(question)
+    library = minilm._model.encode_query([question], normalize_embeddings=True, convert_to_numpy=True)[0]
     assert fast.shape == library.shape
     assert np.allclose(fast, library, atol=1e-5)

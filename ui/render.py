@@ -77,7 +77,7 @@ def answer_html(answer: Answer, settings: Settings) -> str:
             )
         return f'<div class="faq-no-answer" lang="{lang}"><p>{body}</p>{actions}</div>'
     intro, _, body = answer.answer.partition("\n\n")
-    links = {c.n: article_link(c.source, c.section, c.url) for c in answer.citations}
+    links = {c.n: c.link or article_link(c.source, c.section, c.url) for c in answer.citations}
 
     def cite(match: re.Match[str]) -> str:
         n = int(match.group(1))

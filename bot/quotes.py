@@ -1,0 +1,180 @@
+"""Choosing the sentences that answer: scoring every quotable unit of the best articles.
+
+Retrieval finds the right article far more often than the right sentence: the
+article's definition or introduction repeats the question's words, while the
+sentence that answers ("Trois à quatre séances…") may share none of them. So
+every unit (sentence, list item, table row) of the best articles is scored
+with several signals, combined by a logistic model fitted on the tuned eval
+sets (``bench/calibrate.py``, stored in ``bot/quote_model.json``):
+
+- the embedding model's query/passage similarity with the unit (units are
+  embedded at build time, in context: title, section, lead-in);
+- the share of the question's specific terms in the unit and in its heading;
+- the kind of fact asked for (how many, how long, how much, reimbursed, can
+  I, why) against what the unit contains (numbers, durations, prices,
+  negations and conditions), from ``bot/data/question_types.json``;
+- where the unit stands: its article's rank, a heading phrased as a question,
+  a list item, a lead-in ending with ":", an article's opening sentences.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from bot.retrieval import Retrieval, Retriever
+from bot.textnorm import content_terms, fold, split_words
+from index.units import ITEM, REFERENCE, ROW, Unit
+
+MODEL_FILE = Path(__file__).with_name("quote_model.json")
+TYPES_FILE = Path(__file__).with_name("data") / "question_types.json"
+FEATURES = (
+    "dense", "dense_gap", "lex", "lex_heading", "article_share", "top_article", "section_dense",
+    "type_asked", "type_match", "is_item", "is_lead", "is_intro", "heading_question", "length",
+)
+# The articles whose every unit is a candidate: the best few, not the whole corpus.
+CANDIDATE_ARTICLES = 3
+# An article is a candidate if its score is at least this share of the best one.
+CANDIDATE_ARTICLE_RATIO = 0.5
+
+
+@dataclass(frozen=True)
+class QuoteModel:
+    """Logistic weights over :data:`FEATURES`, and the model they were fitted with."""
+
+    weights: dict[str, float]
+    bias: float
+    embedding_model: str = ""
+
+    def probability(self, feats: np.ndarray) -> np.ndarray:
+        w = np.array([self.weights.get(name, 0.0) for name in FEATURES], dtype=np.float64)
+        return 1 / (1 + np.exp(-(feats @ w + self.bias)))
+
+
+# Used when no fitted model matches the index's embedding model: similarity and term overlap.
+PRIOR = QuoteModel(
+    weights={"dense": 6.0, "dense_gap": 6.0, "lex": 2.0, "lex_heading": 1.0, "type_match": 1.0, "top_article": 0.5},
+    bias=-4.0,
+)
+
+
+@dataclass(frozen=True)
+class _QuestionType:
+    asks: re.Pattern[str]
+    gives: re.Pattern[str]
+
+
+@lru_cache(maxsize=1)
+def question_types() -> dict[str, _QuestionType]:
+    data = json.loads(TYPES_FILE.read_text(encoding="utf-8"))["types"]
+
+    def compile_all(patterns: list[str]) -> re.Pattern[str]:
+        return re.compile("|".join(rf"(?:(?<![a-z0-9]){p})" for p in patterns))
+
+    return {name: _QuestionType(compile_all(t["asks"]), compile_all(t["gives"])) for name, t in data.items()}
+
+
+def _folded_words(text: str) -> str:
+    return " " + " ".join(split_words(fold(text))) + " "
+
+
+def asked_types(question: str) -> list[str]:
+    """The kinds of fact a question asks for (``quantity``, ``duration``…)."""
+    folded = _folded_words(question)
+    return [name for name, t in question_types().items() if t.asks.search(folded)]
+
+
+@dataclass
+class Candidate:
+    """A unit of one of the best articles, with its features and probability of answering."""
+
+    row: int
+    unit: Unit
+    features: np.ndarray
+    probability: float = 0.0
+
+
+def candidate_rows(retrieval: Retrieval, retriever: Retriever) -> list[tuple[int, int, float]]:
+    """``(unit row, article rank, article share)`` for every quotable unit of the best articles."""
+    if not retrieval.articles:
+        return []
+    best = retrieval.articles[0][1] or 1.0
+    rows: list[tuple[int, int, float]] = []
+    for rank, (source, score) in enumerate(retrieval.articles[:CANDIDATE_ARTICLES]):
+        share = score / best
+        if rank and share < CANDIDATE_ARTICLE_RATIO:
+            continue
+        for row in retriever.units_by_source.get(source, []):
+            if retriever.loaded.units[row].kind != REFERENCE:
+                rows.append((row, rank, share))
+    return rows
+
+
+def candidates(
+    question: str, query_vector: np.ndarray, retrieval: Retrieval, retriever: Retriever
+) -> list[Candidate]:
+    """Every candidate unit with its feature vector (probabilities not yet set)."""
+    rows = candidate_rows(retrieval, retriever)
+    if not rows or retriever.loaded.unit_vectors is None:
+        return []
+    units = retriever.loaded.units
+    matrix = retriever.loaded.unit_vectors[[r for r, _, _ in rows]]
+    dense = matrix @ query_vector.astype(np.float32)
+    dense_max = float(dense.max())
+    q = retrieval.query
+    weights = {f: retriever.idf(f) for forms in q.matched.values() for f in forms}
+    total = sum(max((weights[f] for f in forms), default=0.0) for forms in q.matched.values()) or 1.0
+
+    def share(terms: set[str]) -> float:
+        return sum(max((weights[f] for f in forms if f in terms), default=0.0) for forms in q.matched.values()) / total
+
+    section_dense: dict[tuple[str, str | None], float] = {}
+    for hit in retrieval.hits:
+        key = (hit.chunk.source, hit.chunk.section)
+        section_dense[key] = max(section_dense.get(key, 0.0), hit.dense)
+    types = asked_types(question)
+    kinds = question_types()
+    out: list[Candidate] = []
+    for i, (row, rank, article_share) in enumerate(rows):
+        unit = units[row]
+        text = unit.text if unit.lead < 0 else f"{units[unit.lead].text} {unit.text}"
+        folded = _folded_words(text)
+        matched = sum(bool(kinds[t].gives.search(folded)) for t in types)
+        first_in_article = unit.section is None or unit.order < 2
+        feats = np.array(
+            [
+                float(dense[i]),
+                float(dense[i]) - dense_max,
+                share(set(content_terms(text))),
+                share(set(content_terms(unit.section or ""))),
+                article_share,
+                float(rank == 0),
+                section_dense.get((unit.source, unit.section), 0.0),
+                float(bool(types)),
+                matched / len(types) if types else 0.0,
+                float(unit.kind in (ITEM, ROW)),
+                float(unit.text.rstrip().endswith(":")),
+                float(first_in_article),
+                float((unit.section or "").rstrip().endswith("?")),
+                math.log1p(len(unit.text)) / 6,
+            ],
+            dtype=np.float64,
+        )
+        out.append(Candidate(row, unit, feats))
+    return out
+
+
+def score(cands: list[Candidate], model: QuoteModel) -> list[Candidate]:
+    """Set each candidate's probability of answering; return them best first."""
+    if not cands:
+        return []
+    probabilities = model.probability(np.stack([c.features for c in cands]))
+    for c, p in zip(cands, probabilities, strict=True):
+        c.probability = float(p)
+    return sorted(cands, key=lambda c: -c.probability)

@@ -1,0 +1,190 @@
+"""Is the patient in danger now? Two independent nets, either of which can raise the alarm.
+
+(a) Readable rules (:mod:`bot.safety`) name the signs in French and English.
+    A rule that fires on a message that reads as a general question, a
+    hypothetical, the past or someone else's story, with nothing saying it is
+    happening now, gives ``caution`` instead: answer from the articles, with a
+    box telling the patient what to do if it ever happens.
+(b) A semantic detector reads the question's embedding, the one retrieval
+    uses anyway: two logistic models over the 384 numbers, fitted on a bank of
+    exemplars (``bot/data/emergency_bank.jsonl``: emergencies by category,
+    cautions and ordinary look-alikes, in French and English), with thresholds
+    chosen on a development set (``bench/calibrate_triage.py``), never on the
+    red-team set. It catches phrasings no rule lists, in a dot product (no
+    start-up cost, well under a millisecond).
+
+The result has three levels: ``emergency`` (the fixed message, nothing else),
+``caution`` (answer plus the box), ``normal``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from bot.safety import emergency_rule, normalise_for_rules
+
+log = logging.getLogger(__name__)
+
+DATA_DIR = Path(__file__).with_name("data")
+BANK_FILE = DATA_DIR / "emergency_bank.jsonl"
+CONTEXT_FILE = DATA_DIR / "triage_context.json"
+CALIBRATION_FILE = DATA_DIR / "triage_calibration.json"
+
+EMERGENCY, CAUTION, NORMAL = "emergency", "caution", "normal"
+
+
+@dataclass(frozen=True)
+class Triage:
+    """What the safety check decided, and why (shown to staff, never stored with the message)."""
+
+    level: str = NORMAL
+    category: str | None = None
+    rule: str | None = None
+    net: str | None = None  # "rules", "semantic" or None
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class SemanticParams:
+    """The detector: two linear models over the query embedding, fitted by ``bench/calibrate_triage.py``.
+
+    Attributes:
+        emergency_weights / emergency_bias / emergency_threshold: emergency now vs anything else.
+        serious_weights / serious_bias / serious_threshold: a serious complication (now or not) vs
+            an ordinary message; adds the caution box when the emergency model does not fire.
+        categories: one centroid per category (mean exemplar embedding), to name the category.
+    """
+
+    emergency_weights: tuple[float, ...]
+    emergency_bias: float
+    emergency_threshold: float
+    serious_weights: tuple[float, ...]
+    serious_bias: float
+    serious_threshold: float
+    categories: dict[str, tuple[float, ...]] = field(default_factory=dict)
+
+    def emergency_probability(self, vector: np.ndarray) -> float:
+        return _sigmoid(float(np.dot(self.emergency_weights, vector)) + self.emergency_bias)
+
+    def serious_probability(self, vector: np.ndarray) -> float:
+        return _sigmoid(float(np.dot(self.serious_weights, vector)) + self.serious_bias)
+
+    def category(self, vector: np.ndarray) -> str | None:
+        if not self.categories:
+            return None
+        return max(self.categories, key=lambda c: float(np.dot(self.categories[c], vector)))
+
+
+def _sigmoid(z: float) -> float:
+    return 1 / (1 + math.exp(-max(-50.0, min(50.0, z))))
+
+
+def load_bank(path: Path = BANK_FILE) -> list[dict]:
+    """The exemplars, checked: each has a text and a label emergency/caution/normal."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    for number, row in enumerate(rows, 1):
+        if row.get("label") not in (EMERGENCY, CAUTION, NORMAL) or not row.get("text"):
+            raise ValueError(f"{path.name} line {number}: needs 'text' and a label emergency/caution/normal")
+    return rows
+
+
+@lru_cache(maxsize=1)
+def _context() -> dict[str, re.Pattern[str]]:
+    data = json.loads(CONTEXT_FILE.read_text(encoding="utf-8"))
+    return {
+        name: re.compile("|".join(f"(?: {p} )" for p in patterns))
+        for name, patterns in data["markers"].items()
+    }
+
+
+def not_happening_now(text: str) -> str | None:
+    """The kind of distance a message takes from the present (``general``, ``hypothetical``,
+    ``past``, ``someone_else``), or None when it says nothing of the sort or says "now"."""
+    norm = normalise_for_rules(text)
+    markers = _context()
+    if markers["now"].search(norm):
+        return None
+    for kind in ("hypothetical", "general", "past", "someone_else"):
+        if markers[kind].search(norm):
+            return kind
+    return None
+
+
+def load_params(embedding_model: str, path: Path = CALIBRATION_FILE) -> SemanticParams | None:
+    """Fitted parameters for this model, or None: the semantic net stays off rather than guess."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    if data.get("embedding_model") != embedding_model:
+        if embedding_model.startswith("hashing-"):  # the test embedder has no semantic net
+            return None
+        log.warning(
+            "triage detector not calibrated for this embedding model; only the rules run",
+            extra={"embedding_model": embedding_model, "fitted_with": data.get("embedding_model")},
+        )
+        return None
+    params = data["params"]
+    return SemanticParams(
+        emergency_weights=tuple(params["emergency_weights"]),
+        emergency_bias=float(params["emergency_bias"]),
+        emergency_threshold=float(params["emergency_threshold"]),
+        serious_weights=tuple(params["serious_weights"]),
+        serious_bias=float(params["serious_bias"]),
+        serious_threshold=float(params["serious_threshold"]),
+        categories={k: tuple(v) for k, v in params.get("categories", {}).items()},
+    )
+
+
+class TriageChecker:
+    """Both nets; built once per process."""
+
+    def __init__(self, params: SemanticParams | None) -> None:
+        self.params = params
+
+    def semantic(self, vector: np.ndarray | None, params: SemanticParams | None = None) -> tuple[str, str | None, float]:
+        """``(level, category, emergency probability)`` from the question's embedding."""
+        params = params or self.params
+        if params is None or vector is None:
+            return NORMAL, None, 0.0
+        p_emergency = params.emergency_probability(vector)
+        if p_emergency >= params.emergency_threshold:
+            return EMERGENCY, params.category(vector), p_emergency
+        if params.serious_probability(vector) >= params.serious_threshold:
+            return CAUTION, params.category(vector), p_emergency
+        return NORMAL, None, p_emergency
+
+    def check(self, text: str, vector: np.ndarray | None, params: SemanticParams | None = None) -> Triage:
+        """Triage one cleaned message (``vector``: its query embedding, or None when not computed)."""
+        rule = emergency_rule(text)
+        level, category, p = self.semantic(vector, params)
+        if rule and not_happening_now(text) is None:
+            return Triage(EMERGENCY, RULE_CATEGORY.get(rule, category), rule, "rules", p)
+        if level == EMERGENCY:
+            return Triage(EMERGENCY, category, None, "semantic", p)
+        if rule:
+            return Triage(CAUTION, RULE_CATEGORY.get(rule, category), rule, "rules", p)
+        if level == CAUTION:
+            return Triage(CAUTION, category, None, "semantic", p)
+        return Triage(NORMAL, None, None, None, p)
+
+
+# The rules' names mapped to the categories the emergency message speaks of.
+RULE_CATEGORY = {
+    "suicidal_thoughts": "suicidal",
+    "breathing_or_throat": "breathing",
+    "vision_problem": "vision",
+    "skin_colour_change": "vascular_occlusion",
+    "infection_signs": "infection_fever",
+    "chest_pain": "chest_pain",
+    "severe_pain_after_procedure": "vascular_occlusion",
+    "loss_of_consciousness": "fainting",
+}
