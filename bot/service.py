@@ -14,7 +14,9 @@ from pathlib import Path
 from bot.answer import NO_ANSWER, Answer
 from bot.engine import Bot
 from bot.evaluation import load_cases, run_eval
+from bot.health import IndexHealth, UpdateResult, index_health, update_result
 from bot.messages import text
+from bot.metrics import ServiceMetrics
 from bot.ratelimit import RateLimiter
 from bot.settings import PROJECT_ROOT, Settings
 from bot.staff_store import StaffStore
@@ -49,13 +51,16 @@ class ClinicService:
         self._reindex_lock = threading.Lock()
         self._stop = threading.Event()
         self.last_reindex_error: str | None = None
+        self.metrics = ServiceMetrics(self.index_health, self.last_update)
 
     def ask(self, question: str, client: str = "") -> Answer:
         """Answer a patient, within the rate limit; keep the question if it went unanswered."""
         if not self.limiter.allow(client or "anonymous"):
+            self.metrics.rate_limited.inc()
             language = detect_language(question[:500]) if question.strip() else "fr"
             return Answer(question, NO_ANSWER, "rate_limited", language, text("rate_limited", language, self.settings))
         answer = self.bot.ask(question)
+        self.metrics.observe_answer(answer)
         if answer.status == NO_ANSWER:
             try:
                 self.store.record_unanswered(question, answer.reason, answer.language)
@@ -64,6 +69,7 @@ class ClinicService:
         return answer
 
     def feedback(self, question: str, status: str, sources: list[str], liked: bool) -> None:
+        self.metrics.observe_rating(liked)
         self.store.record_feedback(question, status, sources, liked)
 
     def staff_ask(self, question: str) -> Answer:
@@ -100,6 +106,18 @@ class ClinicService:
             "reindex_every_minutes": self.settings.reindex_every_minutes,
             "last_error": self.last_reindex_error,
         }
+
+    def index_health(self) -> IndexHealth | None:
+        """The served index version, its age and whether it is a fallback; None while none is loaded."""
+        try:
+            loaded = self.bot.retriever.loaded
+        except (AssertionError, AttributeError):  # the bot has not loaded an index yet
+            return None
+        return index_health(loaded.manifest, loaded.warnings)
+
+    def last_update(self) -> UpdateResult | None:
+        """The last index build or update recorded in the history, whoever ran it."""
+        return update_result(next(iter(read_history(self.settings.index_dir, 1)), None))
 
     def history(self, limit: int = 30) -> list[dict]:
         return read_history(self.settings.index_dir, limit)
