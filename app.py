@@ -110,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     service.start_scheduler()
+    service.start_index_watcher()
     app = create_app(settings, service)
     print(
         f"Ready in {time.perf_counter() - started:.1f} s: chat on http://{settings.host}:{settings.port}/ "

@@ -146,5 +146,23 @@ class ClinicService:
         thread.start()
         return thread
 
+    def start_index_watcher(self, interval: float | None = None) -> threading.Thread | None:
+        """Load a version written by another process (a scheduled writer) within ``index_check_seconds``.
+
+        Reads only the ``CURRENT`` pointer, so replicas that never write follow the writer without a restart.
+        """
+        seconds = self.settings.index_check_seconds if interval is None else interval
+        if seconds <= 0:
+            return None
+
+        def loop() -> None:
+            while not self._stop.wait(seconds):
+                if self.bot.maybe_reload():
+                    log.info("index switched", extra={"version": self.bot.index_manifest.get("version")})
+
+        thread = threading.Thread(target=loop, name="index-watcher", daemon=True)
+        thread.start()
+        return thread
+
     def stop(self) -> None:
         self._stop.set()

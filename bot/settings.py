@@ -51,6 +51,8 @@ class Settings:
     log_questions: bool = True
     retention_days: int = 30
     reindex_every_minutes: int = 60
+    # Seconds between checks for a version written by another process (a scheduled writer); 0: off.
+    index_check_seconds: int = 30
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property

@@ -166,3 +166,23 @@ def test_healthz_and_metrics_over_http_reveal_no_question(service):
     for text in (health.text, metrics.text, json.dumps(body)):
         assert "Zébulon" not in text and "microneedling" not in text.lower()
     assert time.time() - parse_time(body["index_built_at"]) >= body["index_age_seconds"] - 1
+
+
+def test_index_watcher_follows_a_version_written_by_another_process(service, fake_settings):
+    from index.embedder import HashingEmbedder
+
+    assert service.index_health().version == 1
+    assert service.start_index_watcher(interval=0.05) is not None
+    try:
+        sync_index(fake_settings, embedder=HashingEmbedder(64), full=True)  # the scheduled writer
+        deadline = time.monotonic() + 10
+        while service.index_health().version != 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert service.index_health().version == 2
+    finally:
+        service.stop()
+
+
+def test_index_watcher_is_off_at_zero(fake_bot, fake_settings):
+    service = ClinicService(fake_settings.with_overrides(index_check_seconds=0), bot=fake_bot)
+    assert service.start_index_watcher() is None
