@@ -138,7 +138,7 @@ def real_bot(real_index, real_embedder):
 
 @pytest.fixture(scope="session")
 def postgres_url():
-    """The URL of an empty database on a PostgreSQL server started for this test session.
+    """The URL of an empty database on a PostgreSQL server started once for the whole test run.
 
     Skipped with a reason where PostgreSQL is not installed, except under CI
     (``CI`` set), where a missing server is a failure: those tests must run there.

@@ -1,6 +1,6 @@
 """A throw-away PostgreSQL server for the tests, from Debian's ``postgresql`` package.
 
-Not a test module: ``conftest.py`` starts one server per test session with
+Not a test module: ``conftest.py`` starts one server per test run with
 :func:`postgres_server`. The cluster lives in a temporary folder, listens on a
 free loopback port (and a unix socket in that folder), trusts local
 connections, and is stopped and deleted afterwards. PostgreSQL refuses to run

@@ -1,6 +1,6 @@
 """The staff store: the same tests on SQLite and on a real PostgreSQL server.
 
-The PostgreSQL server is started once per test session (``postgres_url`` in
+The PostgreSQL server is started once per test run (``postgres_url`` in
 conftest.py); each test gets empty tables.
 """
 
