@@ -30,12 +30,15 @@ def create_app(settings: Settings, service):
     from fastapi import FastAPI, HTTPException
     from fastapi.responses import HTMLResponse, RedirectResponse
 
+    from bot.ops import ops_router
     from index.articles import ArticleError, load_article
     from ui.patient import CSS, build_patient_ui
     from ui.render import article_page
     from ui.staff import build_staff_ui
 
     app = FastAPI(title=f"Assistant {settings.clinic_name}", docs_url=None, redoc_url=None, openapi_url=None)
+    # /healthz and /metrics for the load balancer and Prometheus; before the chat takes the root path.
+    app.include_router(ops_router(service))
 
     @app.get("/staff", include_in_schema=False)
     def staff_redirect() -> RedirectResponse:
@@ -107,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     service.start_scheduler()
+    service.start_index_watcher()
     app = create_app(settings, service)
     print(
         f"Ready in {time.perf_counter() - started:.1f} s: chat on http://{settings.host}:{settings.port}/ "

