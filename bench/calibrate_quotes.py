@@ -38,7 +38,7 @@ from bot.textnorm import clean_input, detect_language  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FILES = [ROOT / "tests/eval/questions.jsonl", ROOT / "tests/eval/calibration.jsonl"]
-MAX_MEDIAN_CHARS = 600
+MAX_MEDIAN_CHARS = 500
 
 
 def answerable(files: list[Path]):
@@ -112,11 +112,12 @@ def as_model(lr, embedding_model: str) -> QuoteModel:
 def fit_selection(bot: Bot, model: QuoteModel, rows, cands_by_case) -> tuple[SelectionSettings, float, float]:
     units = bot.retriever.loaded.units
     best = (SelectionSettings(), -1.0, 0.0)
-    for keep, other, chars in itertools.product([0.5, 0.6, 0.7, 0.8, 0.9, 1.0], [0.7, 0.85, 1.0], [400, 600]):
-        settings = SelectionSettings(keep, other, chars)
+    grid = itertools.product([0.0, 0.2, 0.35, 0.5, 0.7, 1.0], [0.5, 0.7, 0.85, 1.0], [400, 500, 600], [3, 4, 5])
+    for keep, other, chars, units_max in grid:
+        settings = SelectionSettings(keep, other, chars, units_max)
         correct, lengths = 0, []
         for (case, *_), cands in zip(rows, cands_by_case, strict=True):
-            picked = select(score(list(cands), model), units, bot.retriever.units_by_source, 3, settings)
+            picked = select(score(list(cands), model), units, bot.retriever.units_by_source, settings.max_units, settings)
             by_source: dict[str, list] = {}
             for p in picked:
                 by_source.setdefault(p.source, []).append(p.unit)
@@ -168,7 +169,7 @@ def main() -> None:
             "weights": model.weights,
             "bias": model.bias,
             "selection": {"keep_ratio": selection.keep_ratio, "other_article_ratio": selection.other_article_ratio,
-                          "max_chars": selection.max_chars},
+                          "max_chars": selection.max_chars, "max_units": selection.max_units},
             "fusion": {"rrf_k": fusion.rrf_k, "weights": fusion.weights, "second_chunk": fusion.second_chunk,
                        "same_language_bonus": fusion.same_language_bonus},
             "fitted_on": [f.relative_to(ROOT).as_posix() if f.is_relative_to(ROOT) else str(f) for f in args.files],

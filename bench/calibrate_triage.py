@@ -10,7 +10,8 @@ never read here.
 
 The emergency threshold maximises recall minus three times the false-alarm rate
 (a point of recall is not bought with more than a third of a point of false
-alarms); the caution threshold maximises balanced accuracy on caution vs normal.
+alarms); the caution threshold maximises accuracy on caution vs normal, a box on an ordinary message
+counting twice.
 
 Usage:
     python bench/calibrate_triage.py [--write]
@@ -105,15 +106,15 @@ def main() -> None:
         shown = [(checker.check(text, v, p).level == CAUTION, lv) for text, v, lv in dev if lv != EMERGENCY]
         on_caution = [s for s, lv in shown if lv == CAUTION]
         on_normal = [not s for s, lv in shown if lv == NORMAL]
-        # Balanced: caution cases are few, and a box on every answer would mean nothing.
-        score = (sum(on_caution) / len(on_caution) + sum(on_normal) / len(on_normal)) / 2
+        # Caution cases are few; a box on ordinary answers counts twice, or every answer would get one.
+        score = (sum(on_caution) / len(on_caution) + 2 * sum(on_normal) / len(on_normal)) / 3
         if best_c is None or score > best_c[0] + 1e-9:
             best_c = (score, float(t_s))
     final = params(t_em, best_c[1])
     rules_only = sum(checker.check(t, None).level == EMERGENCY and lv == EMERGENCY for t, _, lv in dev) / n_em
     print(f"{len(bank)} exemplars; development set {len(dev)} messages ({n_em} emergencies)")
     print(f"emergency threshold {t_em}: recall {recall:.3f}, false alarms {false:.3f} (rules alone: recall {rules_only:.3f})")
-    print(f"caution threshold {best_c[1]}: caution/normal balanced accuracy {best_c[0]:.3f}")
+    print(f"caution threshold {best_c[1]}: caution/normal weighted accuracy {best_c[0]:.3f}")
     if args.write:
         data = {
             "embedding_model": embedder.name,

@@ -30,11 +30,13 @@ class SelectionSettings:
         keep_ratio: a further unit is quoted if its probability is at least this share of the best.
         other_article_ratio: the same for a unit of another article (a second citation).
         max_chars: quoted text stops growing past this many characters.
+        max_units: at most this many chosen units (their lead-ins and referents not counted).
     """
 
     keep_ratio: float = 0.7
     other_article_ratio: float = 0.85
     max_chars: int = 600
+    max_units: int = 3
 
 
 @dataclass
@@ -104,8 +106,9 @@ def compose(
     Returns the picked units, the citations and the scored candidates (for the staff trace).
     """
     ranked = score(candidates(question, query_vector, retrieval, retriever), model)
+    settings = settings or SelectionSettings()
     picked = select(
-        ranked, retriever.loaded.units, retriever.units_by_source, max_sentences, settings or SelectionSettings()
+        ranked, retriever.loaded.units, retriever.units_by_source, min(max_sentences, settings.max_units), settings
     )
     citations: list[Citation] = []
     meta = {c.source: c for c in retriever.chunks}

@@ -42,7 +42,12 @@ class ServiceMetrics:
             ["status", "reason"], registry=self.registry,
         )
         self.emergencies = Counter(
-            "faqbot_emergencies", "Emergency replies, by the rule that fired.", ["rule"], registry=self.registry,
+            "faqbot_emergencies", "Emergency replies, by category and by the net that decided (rule name or semantic).",
+            ["category", "rule"], registry=self.registry,
+        )
+        self.cautions = Counter(
+            "faqbot_cautions", "Answers shown with the 'if this happens to you now' box, by category.",
+            ["category"], registry=self.registry,
         )
         self.latency = Histogram(
             "faqbot_answer_latency_seconds", "Time the bot took to answer, in seconds.",
@@ -62,9 +67,14 @@ class ServiceMetrics:
 
     def observe_answer(self, answer: Answer) -> None:
         """Count one answer given to a patient."""
-        self.answers.labels(answer.status, answer.reason or "none").inc()
+        reason = answer.reason or "none"
+        if reason.startswith("semantic:"):  # the category is its own label
+            reason = "semantic"
+        self.answers.labels(answer.status, reason).inc()
         if answer.status == EMERGENCY:
-            self.emergencies.labels(answer.reason or "unknown").inc()
+            self.emergencies.labels(answer.category or "unknown", reason).inc()
+        if answer.caution:
+            self.cautions.labels(answer.category or "unknown").inc()
         self.latency.observe(answer.latency_ms / 1000)
 
     def observe_rating(self, liked: bool) -> None:

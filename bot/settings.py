@@ -42,7 +42,8 @@ class Settings:
     # Answering.
     max_question_chars: int = 1000
     max_citations: int = 3
-    max_sentences: int = 3
+    # Upper bound on quoted units; the calibrated selection may quote fewer.
+    max_sentences: int = 5
     # App.
     host: str = "127.0.0.1"
     port: int = 7860

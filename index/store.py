@@ -43,7 +43,7 @@ CHUNKS_FILE = "chunks.jsonl"
 UNITS_FILE = "units.jsonl"
 UNIT_VECTORS_FILE = "unit_vectors.npy"
 # What the answer composer needs; a version without it was built by an older release.
-UNITS_SCHEME = 1
+UNITS_SCHEME = 2
 MANIFEST_FILE = "manifest.json"
 HISTORY_FILE = "history.jsonl"
 # Below this many vectors exact search is both exact and fast enough (< 2 ms).

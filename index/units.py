@@ -171,8 +171,13 @@ def article_units(article: Article) -> list[Unit]:
 
 
 def embedding_text(unit: Unit, title: str, units: list[Unit]) -> str:
-    """What the model sees for a unit: title and section for context, the lead-in of an item."""
-    head = title if not unit.section else f"{title} — {unit.section}"
+    """What the model sees for a unit: its section (the title for an article's opening), the lead-in of an item.
+
+    The title is left out under a section: every unit of an article would share
+    it and look alike to the model (measured: the answering unit ranked first for
+    0.56 of the tuned questions without it, 0.54 with it).
+    """
+    head = unit.section or title
     body = unit.text
     if unit.lead >= 0:
         body = f"{units[unit.lead].text} {body}"

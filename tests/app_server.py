@@ -115,16 +115,42 @@ def stop_process(proc: subprocess.Popen) -> None:
             proc.wait(timeout=10)
 
 
+_PREBUILT: list[Path] = []
+
+
+def prebuilt_index() -> Path:
+    """The clinic's articles indexed once per test run with the default model.
+
+    Embedding every sentence of the articles takes the real model tens of
+    seconds; each app started by the tests begins from a copy instead.
+    """
+    if not _PREBUILT:
+        from bot.settings import load_settings
+        from index.build import sync_index
+
+        base = Path(tempfile.mkdtemp(prefix="faqbot-index-"))
+        settings = load_settings(env={}, content_dir=CONTENT, index_dir=base / "index", data_dir=base / "data")
+        sync_index(settings, full=True)
+        _PREBUILT.append(base / "index")
+    return _PREBUILT[0]
+
+
 @contextmanager
-def running_app(rate_limit_per_minute: int = 1000, extra_env: dict[str, str] | None = None) -> Iterator[str]:
+def running_app(
+    rate_limit_per_minute: int = 1000, extra_env: dict[str, str] | None = None, prebuilt: bool = True
+) -> Iterator[str]:
     """Run ``python app.py`` on a free loopback port; yield its base URL (``http://127.0.0.1:PORT``).
 
     Every folder it writes to (index, data, a copy of the articles) lives in a
     temporary directory removed afterwards. The process is terminated on exit.
+    With ``prebuilt`` the index starts as a copy of :func:`prebuilt_index`;
+    without it the app builds its own on first start.
     """
     tmp = Path(tempfile.mkdtemp(prefix="faqbot-e2e-"))
     content = tmp / "content"
     shutil.copytree(CONTENT, content)
+    if prebuilt:
+        shutil.copytree(prebuilt_index(), tmp / "index")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("FAQBOT_")}
     env.update(

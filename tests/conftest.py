@@ -121,12 +121,11 @@ def real_embedder():
 @pytest.fixture(scope="session")
 def real_index(tmp_path_factory, real_embedder) -> Settings:
     """The real articles indexed once with the real model, shared read-only by model tests."""
-    from index.build import sync_index
+    from app_server import prebuilt_index
 
     base = tmp_path_factory.mktemp("real")
-    settings = load_settings(env={}, content_dir=CONTENT, index_dir=base / "index", data_dir=base / "data")
-    sync_index(settings, embedder=real_embedder, full=True)
-    return settings
+    shutil.copytree(prebuilt_index(), base / "index")
+    return load_settings(env={}, content_dir=CONTENT, index_dir=base / "index", data_dir=base / "data")
 
 
 @pytest.fixture(scope="session")

@@ -60,11 +60,13 @@ def test_metrics_show_the_counts_of_a_run(server):
     answers = {labels: v for (name, labels), v in page.items() if name == "faqbot_answers_total" and v}
     expected = {}
     for r in results[:4]:
-        key = (("reason", r["reason"] or "none"), ("status", r["status"]))
+        reason = "semantic" if (r["reason"] or "").startswith("semantic:") else (r["reason"] or "none")
+        key = (("reason", reason), ("status", r["status"]))
         expected[key] = expected.get(key, 0) + 1
     assert answers == expected
     emergencies = {labels: v for (name, labels), v in page.items() if name == "faqbot_emergencies_total"}
-    assert emergencies == {(("rule", results[1]["reason"]),): 1}
+    rule = "semantic" if results[1]["reason"].startswith("semantic:") else results[1]["reason"]
+    assert emergencies == {(("category", results[1]["category"]), ("rule", rule)): 1}
     assert page[("faqbot_answer_latency_seconds_count", ())] == 4
     assert 0 < page[("faqbot_answer_latency_seconds_sum", ())] < 4 * 5
     assert page[("faqbot_rate_limited_requests_total", ())] == 2

@@ -18,6 +18,8 @@ EXAMPLES = [
 CSS = """
 .faq-emergency{border:3px solid #b00020;background:#fff0f0;color:#5c0011;padding:.6rem .9rem;border-radius:.5rem}
 .faq-emergency a{color:#8a0019;font-weight:700}
+.faq-caution{border-left:4px solid #b00020;background:#fff6e5;color:#4a2a00;padding:.4rem .7rem;margin:0 0 .5rem}
+.faq-caution a{color:#8a0019;font-weight:700}
 .faq-no-answer{border-left:4px solid #0b5cad;padding-left:.7rem}
 .faq-sources{margin:.2rem 0 0 1.2rem;padding:0}.faq-sources li{margin:.25rem 0}
 .faq-answer blockquote{margin:.3rem 0 .3rem .2rem;padding-left:.6rem;border-left:3px solid #8c959f;color:#24292f}

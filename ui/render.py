@@ -75,7 +75,7 @@ def answer_html(answer: Answer, settings: Settings) -> str:
                 f'{labels["book"]}</a> · <a href="{esc(phone_href(settings.clinic_phone))}">{labels["call"]} '
                 f"({esc(settings.clinic_phone)})</a></p>"
             )
-        return f'<div class="faq-no-answer" lang="{lang}"><p>{body}</p>{actions}</div>'
+        return f'<div class="faq-no-answer" lang="{lang}">{caution_box(answer, settings)}<p>{body}</p>{actions}</div>'
     intro, _, body = answer.answer.partition("\n\n")
     links = {c.n: c.link or article_link(c.source, c.section, c.url) for c in answer.citations}
 
@@ -95,9 +95,17 @@ def answer_html(answer: Answer, settings: Settings) -> str:
         for c in answer.citations
     )
     return (
-        f'<div class="faq-answer" lang="{lang}"><p>{esc(intro)}</p>{paragraphs}'
+        f'<div class="faq-answer" lang="{lang}">{caution_box(answer, settings)}<p>{esc(intro)}</p>{paragraphs}'
         f'<p class="faq-sources-title"><strong>{labels["sources"]}</strong></p><ol class="faq-sources">{sources}</ol></div>'
     )
+
+
+def caution_box(answer: Answer, settings: Settings) -> str:
+    """The 'if this happens to you now' box, above an answer about a serious complication."""
+    if not answer.caution or not answer.caution_text:
+        return ""
+    return f'<p class="faq-caution" role="note">⚠️ {_link_numbers(esc(answer.caution_text), settings)}</p>'
+
 
 
 def _link_numbers(line: str, settings: Settings) -> str:
