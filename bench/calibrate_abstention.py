@@ -26,6 +26,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.abstain import FEATURES, MODEL_FILE, features  # noqa: E402
+from bot.compose import rank_units  # noqa: E402
 from bot.engine import Bot  # noqa: E402
 from bot.evaluation import load_cases  # noqa: E402
 from bot.safety import (  # noqa: E402
@@ -50,11 +51,13 @@ def feature_rows(bot: Bot, path: Path) -> tuple[np.ndarray, np.ndarray, list[str
             continue
         if case.expected_status == "emergency":
             continue
-        if bot.retriever.uncovered_topics(q):
-            continue
+        # Questions the topic list refuses are kept: the model must learn to refuse them
+        # by itself too, on content the list was not written for.
         lang = detect_language(q)
-        r = bot.retriever.search(q, lang)
-        f = features(r, bot.retriever, lang)
+        vector = bot.embedder.encode_query(q)
+        r = bot.retriever.search(q, lang, vector=vector)
+        ranked = rank_units(q, vector, r, bot.retriever, bot.calibration.quote_model)
+        f = features(r, bot.retriever, lang, ranked)
         xs.append([f[name] for name in FEATURES])
         ys.append(1 if case.expected_status == "answered" else 0)
         ids.append(case.id)
@@ -89,6 +92,7 @@ def main() -> None:
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     bot = Bot(load_settings())
+    # Calibration sees the pipeline as patients do: fusion and quote scorer as fitted.
     rows = [feature_rows(bot, f) for f in args.files]
     x = np.concatenate([r[0] for r in rows])
     y = np.concatenate([r[1] for r in rows])

@@ -8,9 +8,8 @@ written apart from the bank) plus the tuned eval set's ordinary questions,
 together with the rules, exactly as the bot combines them. The red-team set is
 never read here.
 
-The emergency threshold maximises recall minus three times the false-alarm rate
-(a point of recall is not bought with more than a third of a point of false
-alarms); the caution threshold maximises accuracy on caution vs normal, a box on an ordinary message
+The emergency threshold is the one with the highest recall whose false-alarm
+rate stays within ``MAX_FALSE_ALARMS`` (the product's promise, 5 %); the caution threshold maximises accuracy on caution vs normal, a box on an ordinary message
 counting twice.
 
 Usage:
@@ -45,6 +44,7 @@ from index.embedder import load_embedder  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 DEV = ROOT / "tests/eval/emergency_dev.jsonl"
 QUESTIONS = ROOT / "tests/eval/questions.jsonl"
+MAX_FALSE_ALARMS = 0.05
 
 
 def main() -> None:
@@ -97,8 +97,9 @@ def main() -> None:
         alarms = [checker.check(text, v, p).level == EMERGENCY for text, v, _ in dev]
         recall = sum(a for a, (*_, lv) in zip(alarms, dev, strict=True) if lv == EMERGENCY) / n_em
         false = sum(a for a, (*_, lv) in zip(alarms, dev, strict=True) if lv != EMERGENCY) / n_other
-        if best is None or recall - 3 * false > best[0] + 1e-9:
-            best = (recall - 3 * false, float(t_em), recall, false)
+        objective = (recall, -false) if false <= MAX_FALSE_ALARMS else (-1.0, -false)
+        if best is None or objective > best[0]:
+            best = (objective, float(t_em), recall, false)
     _, t_em, recall, false = best
     best_c = None
     for t_s in np.round(np.arange(0.30, 0.96, 0.025), 3):

@@ -21,15 +21,31 @@ from pathlib import Path
 from bot.retrieval import Retrieval, Retriever
 
 MODEL_FILE = Path(__file__).with_name("abstention.json")
-FEATURES = ("coverage", "top_coverage", "dense_top", "ngram_top", "agreement", "margin", "foreign", "n_terms")
+FEATURES = (
+    "coverage", "top_coverage", "dense_top", "ngram_top", "agreement", "margin", "foreign", "n_terms",
+    "quote_top", "unit_dense_top",
+)
 
 
-def features(retrieval: Retrieval, retriever: Retriever, language: str) -> dict[str, float]:
-    """The abstention signals of one search, each roughly in [0, 1]."""
+def features(
+    retrieval: Retrieval, retriever: Retriever, language: str, ranked: list | None = None
+) -> dict[str, float]:
+    """The abstention signals of one search, each roughly in [0, 1].
+
+    ``ranked`` (the scored quotable units, best first) adds the answer-level
+    evidence: how likely the best sentence is to answer, and how close it is
+    to the question. A question whose words all exist in an article can still
+    have no sentence that answers it.
+    """
     q = retrieval.query
     hits = retrieval.hits
+    best_unit = ranked[0] if ranked else None
+    quote = {
+        "quote_top": best_unit.probability if best_unit else 0.0,
+        "unit_dense_top": float(best_unit.features[0]) if best_unit else 0.0,
+    }
     if not hits:
-        return dict.fromkeys(FEATURES, 0.0) | {"foreign": float(language != "fr")}
+        return dict.fromkeys(FEATURES, 0.0) | {"foreign": float(language != "fr")} | quote
     top_source = retrieval.articles[0][0]
     top_chunks = [h for h in hits if h.chunk.source == top_source][:3]
     present: set[str] = set()
@@ -56,6 +72,7 @@ def features(retrieval: Retrieval, retriever: Retriever, language: str) -> dict[
         "margin": (first - second) / first if first else 0.0,
         "foreign": float(language != "fr"),
         "n_terms": min(len(q.terms), 8) / 8,
+        **quote,
     }
 
 

@@ -92,20 +92,20 @@ def select(
     return [Picked(u.source, u, by_unit.get(u, 0.0), context=u not in by_unit) for u in used]
 
 
+def rank_units(
+    question: str, query_vector: np.ndarray, retrieval: Retrieval, retriever: Retriever, model: QuoteModel
+) -> list[Candidate]:
+    """Every quotable unit of the best articles, scored, best first."""
+    return score(candidates(question, query_vector, retrieval, retriever), model)
+
+
 def compose(
-    question: str,
-    query_vector: np.ndarray,
-    retrieval: Retrieval,
+    ranked: list[Candidate],
     retriever: Retriever,
-    model: QuoteModel,
     max_sentences: int,
     settings: SelectionSettings | None = None,
-) -> tuple[list[Picked], list[Citation], list[Candidate]]:
-    """Choose the quoted units and build the numbered citations, most relevant first.
-
-    Returns the picked units, the citations and the scored candidates (for the staff trace).
-    """
-    ranked = score(candidates(question, query_vector, retrieval, retriever), model)
+) -> tuple[list[Picked], list[Citation]]:
+    """Choose the quoted units among ``ranked`` and build the numbered citations, most relevant first."""
     settings = settings or SelectionSettings()
     picked = select(
         ranked, retriever.loaded.units, retriever.units_by_source, min(max_sentences, settings.max_units), settings
@@ -129,7 +129,7 @@ def compose(
                 link=text_fragment_link(chunk.url, main.unit.text),
             )
         )
-    return picked, citations, ranked
+    return picked, citations
 
 
 def join_units(units: list[Unit]) -> str:

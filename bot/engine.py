@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from bot.abstain import features, load_model
 from bot.answer import ANSWERED, EMERGENCY, NO_ANSWER, Answer
 from bot.calibration import load_calibration
-from bot.compose import answer_text, compose
+from bot.compose import answer_text, compose, rank_units
 from bot.messages import emergency_text, text
 from bot.retrieval import Retriever
 from bot.safety import (
@@ -181,7 +181,10 @@ class Bot:
             vector = self.embedder.encode_query(cleaned)
         retrieval = retriever.search(cleaned, language, vector=vector)
         retrieval.timings["embed_ms"] = embed_ms
-        feats = features(retrieval, retriever, language)
+        t = time.perf_counter()
+        ranked = rank_units(cleaned, vector, retrieval, retriever, self.calibration.quote_model)
+        rank_ms = (time.perf_counter() - t) * 1000
+        feats = features(retrieval, retriever, language, ranked)
         model = load_model()
         ok, probability = model.answerable(feats)
         trace = {
@@ -213,11 +216,8 @@ class Bot:
             answer.trace = trace
             return answer
         t = time.perf_counter()
-        picked, citations, ranked = compose(
-            cleaned, vector, retrieval, retriever, self.calibration.quote_model, s.max_sentences,
-            self.calibration.selection,
-        )
-        trace["timings"]["compose_ms"] = round((time.perf_counter() - t) * 1000, 3)
+        picked, citations = compose(ranked, retriever, s.max_sentences, self.calibration.selection)
+        trace["timings"]["compose_ms"] = round((time.perf_counter() - t) * 1000 + rank_ms, 3)
         trace["quoted"] = [
             {"source": p.source, "sentence": p.sentence, "score": round(p.score, 4), "context": p.context}
             for p in picked
