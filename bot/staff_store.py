@@ -1,7 +1,8 @@
 """What is kept for staff: unanswered questions and patients' ratings.
 
 Minimal on purpose. Each row holds the scrubbed question, the day (not the
-time), the bot's status and cited sources, and for feedback the rating. No IP
+time), the bot's status and cited sources, and for feedback the rating. Messages
+classed as emergencies are never kept, rated or not. No IP
 address, no cookie, no session id. Rows older than the retention period
 (30 days by default) are deleted at every write and every read, and
 ``log_questions=False`` turns the store off entirely.
@@ -17,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from bot.answer import EMERGENCY, NO_ANSWER
 from bot.privacy import scrub
 from bot.textnorm import fold
 
@@ -61,8 +63,9 @@ class StaffStore:
         db.execute("DELETE FROM unanswered WHERE day < ?", (cutoff,))
         db.execute("DELETE FROM feedback WHERE day < ?", (cutoff,))
 
-    def record_unanswered(self, question: str, reason: str | None, language: str) -> None:
-        if not self.enabled or reason in ("invalid_input", "small_talk"):
+    def record_unanswered(self, question: str, reason: str | None, language: str, status: str = NO_ANSWER) -> None:
+        # Emergencies (suicidal thoughts above all) are never kept, whatever the caller asks.
+        if not self.enabled or status == EMERGENCY or reason in ("invalid_input", "small_talk"):
             return
         clean = scrub(question)
         grouping = " ".join(fold(clean).split()).strip(" ?!.")
@@ -74,7 +77,7 @@ class StaffStore:
             )
 
     def record_feedback(self, question: str, status: str, sources: list[str], liked: bool) -> None:
-        if not self.enabled:
+        if not self.enabled or status == EMERGENCY:
             return
         with self._connect() as db:
             self._purge(db)
