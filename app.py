@@ -30,7 +30,7 @@ def create_app(settings: Settings, service):
     from fastapi import FastAPI, HTTPException
     from fastapi.responses import HTMLResponse, RedirectResponse
 
-    from index.articles import ArticleError, load_article
+    from index.articles import ArticleError, article_path, load_article
     from ui.patient import CSS, build_patient_ui
     from ui.render import article_page
     from ui.staff import build_staff_ui
@@ -48,7 +48,7 @@ def create_app(settings: Settings, service):
         if source not in known:
             raise HTTPException(404, "article inconnu")
         try:
-            art = load_article(settings.content_dir / source, source)
+            art = load_article(article_path(settings.content_dir, source), source)
         except ArticleError:
             raise HTTPException(404, "article indisponible") from None
         return HTMLResponse(article_page(art.title, art.body, art.url, art.updated))
