@@ -19,7 +19,7 @@ from bot.ratelimit import RateLimiter
 from bot.settings import PROJECT_ROOT, Settings
 from bot.staff_store import StaffStore
 from bot.textnorm import detect_language
-from index.build import IndexBusy, UpdateReport, sync_index
+from index.build import IndexBusy, ShrinkRefused, UpdateReport, sync_index
 from index.store import IndexMissing, append_history, load_current, now_iso, read_history
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,8 @@ class ClinicService:
                 report = sync_index(self.settings, embedder=self.bot.embedder, wait_for_lock=5)
             except Exception as exc:
                 self.last_reindex_error = str(exc)
-                if not isinstance(exc, IndexBusy):
+                # A refused shrink is already in the history; a busy lock is not an update.
+                if not isinstance(exc, (IndexBusy, ShrinkRefused)):
                     append_history(
                         self.settings.index_dir,
                         {"time": now_iso(), "written": False, "error": str(exc)},
