@@ -75,6 +75,23 @@ def create_app(settings: Settings, service):
     return app
 
 
+def server_options(settings: Settings) -> dict:
+    """How uvicorn listens: forwarded headers are believed only from the configured proxies.
+
+    Left to itself uvicorn believes ``X-Forwarded-For`` from 127.0.0.1, so any
+    local process (or a proxy that passes the header through) could pick the
+    address the rate limit is keyed on.
+    """
+    trusted = settings.trusted_proxy_list
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": "warning",
+        "proxy_headers": bool(trusted),
+        "forwarded_allow_ips": trusted or [],
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
@@ -113,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         f"— staff view on /staff/{'' if settings.staff_password else ' (disabled: set FAQBOT_STAFF_PASSWORD)'}",
         flush=True,
     )
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    uvicorn.run(app, **server_options(settings))
     return 0
 
 

@@ -46,13 +46,19 @@ class ClinicService:
             settings.data_dir / "staff.sqlite3", settings.retention_days, enabled=settings.log_questions
         )
         self.limiter = RateLimiter(settings.rate_limit_per_minute)
+        self.global_limiter = RateLimiter(settings.rate_limit_global_per_minute)
         self._reindex_lock = threading.Lock()
         self._stop = threading.Event()
         self.last_reindex_error: str | None = None
 
     def ask(self, question: str, client: str = "") -> Answer:
-        """Answer a patient, within the rate limit; keep the question if it went unanswered."""
-        if not self.limiter.allow(client or "anonymous"):
+        """Answer a patient, within the rate limits; keep the question if it went unanswered.
+
+        Args:
+            question: the patient's message.
+            client: the client's address as the server sees it (after trusted proxies).
+        """
+        if not self.limiter.allow(client or "anonymous") or not self.global_limiter.allow("all clients"):
             language = detect_language(question[:500]) if question.strip() else "fr"
             return Answer(question, NO_ANSWER, "rate_limited", language, text("rate_limited", language, self.settings))
         answer = self.bot.ask(question)

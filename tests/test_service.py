@@ -25,3 +25,11 @@ def test_reindex_of_an_emptied_folder_is_refused_and_shown_to_staff(service):
     assert "0 articles" in status["last_error"]
     refused = [h for h in read_history(service.settings.index_dir) if h.get("error")]
     assert len(refused) == 1 and "--allow-shrink" in refused[0]["error"]
+
+
+def test_global_ceiling_limits_many_clients_together(fake_bot):
+    settings = fake_bot.settings.with_overrides(rate_limit_per_minute=100, rate_limit_global_per_minute=5)
+    service = ClinicService(settings, bot=fake_bot)
+    reasons = [service.ask("Combien de séances de laser ?", f"198.51.100.{i}").reason for i in range(7)]
+    assert reasons.count("rate_limited") == 2, reasons
+    assert reasons[-1] == "rate_limited"
