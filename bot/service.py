@@ -47,6 +47,8 @@ class ClinicService:
         )
         self.limiter = RateLimiter(settings.rate_limit_per_minute)
         self.global_limiter = RateLimiter(settings.rate_limit_global_per_minute)
+        # Ratings have their own budget per client: rating answers never costs a question.
+        self.feedback_limiter = RateLimiter(settings.rate_limit_per_minute)
         self._reindex_lock = threading.Lock()
         self._stop = threading.Event()
         self.last_reindex_error: str | None = None
@@ -69,8 +71,23 @@ class ClinicService:
                 log.exception("could not record unanswered question")
         return answer
 
-    def feedback(self, question: str, status: str, sources: list[str], liked: bool) -> None:
-        self.store.record_feedback(question, status, sources, liked)
+    def feedback(
+        self,
+        question: str,
+        status: str,
+        sources: list[str],
+        liked: bool | None,
+        answer_id: str | None = None,
+        client: str = "",
+    ) -> str:
+        """Keep a patient's rating, within the rate limit; one rating per answer (see ``StaffStore``).
+
+        Returns:
+            what the store did, or ``"rate_limited"``.
+        """
+        if not self.feedback_limiter.allow(client or "anonymous"):
+            return "rate_limited"
+        return self.store.record_feedback(question, status, sources, liked, answer_id)
 
     def staff_ask(self, question: str) -> Answer:
         """Like :meth:`ask` but without rate limit or logging: staff testing is not patient data."""

@@ -27,11 +27,14 @@ CREATE TABLE IF NOT EXISTS unanswered (
     day TEXT NOT NULL, question TEXT NOT NULL, grouping TEXT NOT NULL, reason TEXT, language TEXT
 );
 CREATE TABLE IF NOT EXISTS feedback (
-    day TEXT NOT NULL, question TEXT NOT NULL, status TEXT, sources TEXT, rating INTEGER NOT NULL
+    day TEXT NOT NULL, question TEXT NOT NULL, status TEXT, sources TEXT, rating INTEGER NOT NULL,
+    answer_id TEXT
 );
 CREATE INDEX IF NOT EXISTS unanswered_day ON unanswered(day);
 CREATE INDEX IF NOT EXISTS feedback_day ON feedback(day);
 """
+# One rating per answer: a second rating replaces the first. Files made before this column get it added.
+ANSWER_ID_INDEX = "CREATE UNIQUE INDEX IF NOT EXISTS feedback_answer ON feedback(answer_id)"
 
 
 class StaffStore:
@@ -47,6 +50,10 @@ class StaffStore:
             path.parent.mkdir(parents=True, exist_ok=True)
             with self._connect() as db:
                 db.executescript(SCHEMA)
+                columns = {row[1] for row in db.execute("PRAGMA table_info(feedback)")}
+                if "answer_id" not in columns:
+                    db.execute("ALTER TABLE feedback ADD COLUMN answer_id TEXT")
+                db.execute(ANSWER_ID_INDEX)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -76,15 +83,41 @@ class StaffStore:
                 (self._today().isoformat(), clean, grouping, reason, language),
             )
 
-    def record_feedback(self, question: str, status: str, sources: list[str], liked: bool) -> None:
+    def record_feedback(
+        self, question: str, status: str, sources: list[str], liked: bool | None, answer_id: str | None = None
+    ) -> str:
+        """Keep a patient's rating of one answer; return what happened.
+
+        Args:
+            question: the question that was answered (scrubbed before it is kept).
+            status: the answer's status; emergencies are never kept.
+            sources: the cited articles.
+            liked: True for thumbs up, False for thumbs down, None to take the rating back.
+            answer_id: the answer rated. With it there is one row per answer: a new
+                rating replaces the previous one, the same rating again takes it back.
+
+        Returns:
+            ``"kept"``, ``"replaced"``, ``"removed"`` or ``"ignored"``.
+        """
         if not self.enabled or status == EMERGENCY:
-            return
+            return "ignored"
+        rating = None if liked is None else (1 if liked else -1)
         with self._connect() as db:
             self._purge(db)
+            previous = None
+            if answer_id:
+                row = db.execute("SELECT rating FROM feedback WHERE answer_id = ?", (answer_id,)).fetchone()
+                previous = row[0] if row else None
+                if rating is None or rating == previous:
+                    db.execute("DELETE FROM feedback WHERE answer_id = ?", (answer_id,))
+                    return "removed" if previous is not None else "ignored"
+            elif rating is None:
+                return "ignored"
             db.execute(
-                "INSERT INTO feedback VALUES (?, ?, ?, ?, ?)",
-                (self._today().isoformat(), scrub(question), status, json.dumps(sources), 1 if liked else -1),
+                "INSERT OR REPLACE INTO feedback VALUES (?, ?, ?, ?, ?, ?)",
+                (self._today().isoformat(), scrub(question), status, json.dumps(sources), rating, answer_id),
             )
+            return "replaced" if previous is not None else "kept"
 
     def unanswered_groups(self, limit: int = 200) -> list[dict]:
         """Unanswered questions grouped by their folded text, most recent first, with counts."""

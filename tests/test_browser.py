@@ -35,6 +35,10 @@ FR_QUESTION = "Pourquoi ne proposez-vous pas les exosomes ?"
 TIMEOUT_MS = 20_000
 # Gradio translates its own labels with the browser's language (the tests browse in French).
 LIKE_BUTTON = '#faq-chat button[aria-label="J\'aime"], #faq-chat button[aria-label="Like"]'
+DISLIKE_BUTTON = (
+    '#faq-chat button[aria-label="Je n\'aime pas"], #faq-chat button[aria-label="Dislike"], '
+    '#faq-chat button[aria-label="Disliked"]'
+)
 LOGIN_BUTTON = re.compile(r"^(Connexion|Login)$")
 
 server = app_server_fixture(scope="module")
@@ -169,6 +173,32 @@ def test_thumbs_up_is_recorded_for_staff(page, server):
         time.sleep(0.5)
     assert rated, f"no feedback recorded for {question!r}: {feedback['data']}"
     assert rated[0][4] == "👍", rated
+
+
+def _ratings_of(server, question: str, expected: list[str]) -> list[str]:
+    """The staff view's ratings of ``question``, polled until they equal ``expected`` (or 15 s pass)."""
+    client = staff_client(server)
+    deadline = time.monotonic() + 15
+    seen: list[str] = []
+    while time.monotonic() < deadline:
+        _unanswered, feedback = client.predict(api_name="/staff_lists")
+        seen = [r[4] for r in feedback["data"] if r[1] == question]
+        if seen == expected:
+            break
+        time.sleep(0.5)
+    return seen
+
+
+def test_one_rating_per_answer_changed_and_undone(page, server):
+    box = open_chat(page, server)
+    question = "Combien de séances de laser vasculaire faut-il ?"
+    ask(page, box, question)
+    page.locator(LIKE_BUTTON).last.click()
+    assert _ratings_of(server, question, ["👍"]) == ["👍"]
+    page.locator(DISLIKE_BUTTON).last.click()
+    assert _ratings_of(server, question, ["👎"]) == ["👎"]
+    page.locator(DISLIKE_BUTTON).last.click()  # the same button again takes the rating back
+    assert _ratings_of(server, question, []) == []
 
 
 def test_typed_html_is_shown_as_text_and_never_run(page, server):

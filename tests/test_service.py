@@ -33,3 +33,47 @@ def test_global_ceiling_limits_many_clients_together(fake_bot):
     reasons = [service.ask("Combien de séances de laser ?", f"198.51.100.{i}").reason for i in range(7)]
     assert reasons.count("rate_limited") == 2, reasons
     assert reasons[-1] == "rate_limited"
+
+
+# --- ratings ---------------------------------------------------------------------------------
+
+
+def test_one_rating_per_answer(service):
+    rate = service.feedback
+    assert rate("Combien de séances ?", "answered", ["laser.md"], False, "answer-1", "c") == "kept"
+    assert rate("Combien de séances ?", "answered", ["laser.md"], True, "answer-1", "c") == "replaced"
+    assert [r["rating"] for r in service.store.feedback_rows()] == [1]
+    # The same button again takes the rating back, and so does the chat's "" (None here).
+    assert rate("Combien de séances ?", "answered", ["laser.md"], True, "answer-1", "c") == "removed"
+    assert service.store.feedback_rows() == []
+    rate("Combien de séances ?", "answered", ["laser.md"], False, "answer-1", "c")
+    assert rate("Combien de séances ?", "answered", ["laser.md"], None, "answer-1", "c") == "removed"
+    for _ in range(50):
+        rate("Et le prix ?", "answered", [], False, "answer-2", "c")
+    assert len(service.store.feedback_rows()) <= 1
+
+
+def test_ratings_are_rate_limited_per_client(fake_bot):
+    service = ClinicService(fake_bot.settings.with_overrides(rate_limit_per_minute=5), bot=fake_bot)
+    results = [service.feedback("Et le prix ?", "answered", [], False, f"answer-{i}", "c") for i in range(300)]
+    assert results.count("kept") == 5 and results.count("rate_limited") == 295
+    assert len(service.store.feedback_rows()) == 5
+    assert service.feedback("Et le prix ?", "answered", [], False, "answer-x", "other client") == "kept"
+
+
+def test_an_older_store_file_gets_one_rating_per_answer(tmp_path):
+    import sqlite3
+
+    from bot.staff_store import StaffStore
+
+    path = tmp_path / "staff.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TABLE feedback (day TEXT NOT NULL, question TEXT NOT NULL, status TEXT, sources TEXT, "
+            "rating INTEGER NOT NULL)"
+        )
+        db.execute("INSERT INTO feedback VALUES ('2099-01-01', 'ancienne', 'answered', '[]', 1)")
+    store = StaffStore(path)
+    store.record_feedback("Et le prix ?", "answered", [], False, "a")
+    store.record_feedback("Et le prix ?", "answered", [], True, "a")
+    assert sorted(r["question"] for r in store.feedback_rows()) == ["Et le prix ?", "ancienne"]
