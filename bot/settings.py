@@ -45,7 +45,12 @@ class Settings:
     # App.
     host: str = "127.0.0.1"
     port: int = 7860
+    # The staff view: one shared password (12 characters at least) and/or named accounts
+    # (``name:hash`` entries or a file of them, see bot/staff_auth.py).
     staff_password: str = ""
+    staff_users: str = ""
+    # Who may show the patient chat in a frame (CSP frame-ancestors), e.g. "'self' https://clinique.example".
+    frame_ancestors: str = "'self'"
     rate_limit_per_minute: int = 20
     # All clients together: a ceiling when many addresses (or a proxy's one) ask at once.
     rate_limit_global_per_minute: int = 600

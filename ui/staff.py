@@ -43,14 +43,16 @@ def _trace_tables(answer) -> tuple[dict, list[list]]:
     return decision, rows
 
 
-def build_staff_ui(service: ClinicService | None, settings: Settings) -> gr.Blocks:
-    """The staff tabs, or a page explaining how to enable them when no password is set."""
-    with gr.Blocks(title="Vue équipe", analytics_enabled=False) as demo:
+def build_staff_ui(service: ClinicService | None, settings: Settings, disabled_reason: str = "") -> gr.Blocks:
+    """The staff tabs, or a page explaining how to enable them (``service`` is None)."""
+    # Uploaded eval files are deleted after an hour.
+    with gr.Blocks(title="Vue équipe", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
         gr.Markdown("## Vue équipe : tester et suivre l'assistant")
-        if service is None or not settings.staff_password:
+        if service is None:
             gr.Markdown(
-                "La vue équipe est **désactivée** : définissez la variable `FAQBOT_STAFF_PASSWORD` "
-                "puis redémarrez l'application."
+                "La vue équipe est **désactivée** : définissez `FAQBOT_STAFF_USERS` (comptes nommés) ou "
+                "`FAQBOT_STAFF_PASSWORD` (12 caractères au moins) puis redémarrez l'application."
+                + (f"\n\nRaison : {disabled_reason}" if disabled_reason else "")
             )
             return demo
         with gr.Tab("Tester une question"):
