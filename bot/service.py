@@ -20,7 +20,7 @@ from bot.settings import PROJECT_ROOT, Settings
 from bot.staff_store import StaffStore
 from bot.textnorm import detect_language
 from index.build import IndexBusy, ShrinkRefused, UpdateReport, sync_index
-from index.store import IndexMissing, append_history, load_current, now_iso, read_history
+from index.store import IndexMissing, append_history, current_version_name, load_current, now_iso, read_history
 
 log = logging.getLogger(__name__)
 DEFAULT_EVAL_FILE = PROJECT_ROOT / "tests" / "eval" / "questions.jsonl"
@@ -112,9 +112,23 @@ class ClinicService:
             return report
 
     def index_status(self) -> dict:
-        m = self.bot.index_manifest
+        """What staff see of the index: the version served and, when it is not the live one, why."""
+        loaded = self.bot.retriever.loaded
+        m = loaded.manifest
+        live_name = current_version_name(self.settings.index_dir)
+        live = int(live_name[1:]) if live_name and live_name[1:].isdigit() else None
+        fallback = live is not None and live != m.get("version")
+        reason = None
+        if fallback:
+            reason = "; ".join(loaded.warnings) or (
+                f"the live version v{live:06d} could not be loaded (see the operator logs); "
+                f"serving v{m.get('version'):06d}"
+            )
         return {
             "version": m.get("version"),
+            "live_version": live,
+            "fallback": fallback,
+            "fallback_reason": reason,
             "built_at": m.get("built_at"),
             "articles": len(m.get("articles", {})),
             "chunks": m.get("chunk_count"),
@@ -122,7 +136,7 @@ class ClinicService:
             "index_type": m.get("index_type"),
             "index_dir": str(self.settings.index_dir),
             "reindex_every_minutes": self.settings.reindex_every_minutes,
-            "last_error": self.last_reindex_error,
+            "last_error": self.last_reindex_error or reason,
         }
 
     def history(self, limit: int = 30) -> list[dict]:

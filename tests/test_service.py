@@ -77,3 +77,31 @@ def test_an_older_store_file_gets_one_rating_per_answer(tmp_path):
     store.record_feedback("Et le prix ?", "answered", [], False, "a")
     store.record_feedback("Et le prix ?", "answered", [], True, "a")
     assert sorted(r["question"] for r in store.feedback_rows()) == ["Et le prix ?", "ancienne"]
+
+
+def test_status_shows_a_fallback_and_why(fake_bot):
+    from bot.engine import Bot
+    from index.build import sync_index
+    from index.store import FAISS_FILE, VERSIONS_DIR
+
+    settings = fake_bot.settings
+    (settings.content_dir / "nouveau.md").write_text(
+        "---\ntitle: Nouveau soin\nurl: https://clinique.example/nouveau\n---\nUn texte sur un nouveau soin.\n",
+        encoding="utf-8",
+    )
+    report = sync_index(settings, embedder=fake_bot.embedder)
+    damaged = settings.index_dir / VERSIONS_DIR / f"v{report.version:06d}" / FAISS_FILE
+    damaged.write_bytes(damaged.read_bytes()[:-10])
+    service = ClinicService(settings, bot=Bot(settings, embedder=fake_bot.embedder))
+    status = service.index_status()
+    assert status["live_version"] == report.version
+    assert status["version"] == report.version - 1
+    assert status["fallback"] is True
+    assert "damaged" in status["fallback_reason"] and f"v{report.version:06d}" in status["fallback_reason"]
+    assert status["last_error"]
+
+
+def test_status_without_fallback(service):
+    status = service.index_status()
+    assert status["fallback"] is False and status["fallback_reason"] is None
+    assert status["live_version"] == status["version"]
