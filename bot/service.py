@@ -7,6 +7,7 @@ same behaviour is available to tests and to any other front end.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from pathlib import Path
@@ -23,6 +24,7 @@ from index.build import IndexBusy, ShrinkRefused, UpdateReport, sync_index
 from index.store import IndexMissing, append_history, current_version_name, load_current, now_iso, read_history
 
 log = logging.getLogger(__name__)
+SURROGATES = re.compile("[\ud800-\udfff]")
 DEFAULT_EVAL_FILE = PROJECT_ROOT / "tests" / "eval" / "questions.jsonl"
 
 
@@ -60,10 +62,16 @@ class ClinicService:
             question: the patient's message.
             client: the client's address as the server sees it (after trusted proxies).
         """
+        # Lone surrogates cannot be encoded (JSON reply, SQLite, the tokenizer): they become U+FFFD.
+        question = SURROGATES.sub("\ufffd", question) if isinstance(question, str) else ""
         if not self.limiter.allow(client or "anonymous") or not self.global_limiter.allow("all clients"):
             language = detect_language(question[:500]) if question.strip() else "fr"
             return Answer(question, NO_ANSWER, "rate_limited", language, text("rate_limited", language, self.settings))
-        answer = self.bot.ask(question)
+        try:
+            answer = self.bot.ask(question)
+        except Exception:  # a patient gets a reply, operators one JSON log line, never a traceback
+            log.exception("answer failed")
+            return Answer(question, NO_ANSWER, "error", "fr", text("error", "fr", self.settings))
         if answer.status == NO_ANSWER:
             try:
                 self.store.record_unanswered(question, answer.reason, answer.language)

@@ -17,7 +17,8 @@ import Stemmer
 WORD = re.compile(r"[a-z0-9]+")
 MARKUP = re.compile(r"<[^>]{0,200}>|&[a-z]+;|\w+=\S*")
 WORD_WITH_ELISION = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
+# Lone surrogates (\ud800 sent in JSON) are not text: no encoder or tokenizer accepts them.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff\ud800-\udfff]")
 
 # SMS and chat spellings seen in French patient messages, folded.
 SMS = {

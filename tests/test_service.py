@@ -105,3 +105,28 @@ def test_status_without_fallback(service):
     status = service.index_status()
     assert status["fallback"] is False and status["fallback_reason"] is None
     assert status["live_version"] == status["version"]
+
+
+# --- odd input never raises -------------------------------------------------------------------
+
+
+def test_lone_surrogate_is_answered_and_kept_as_text(service):
+    import json
+
+    answer = service.ask("microneedling \ud800 séances ? Quel temps fera-t-il à Paris \udfff ?", "c")
+    json.dumps(answer.to_dict(), ensure_ascii=False).encode("utf-8")  # the reply can be sent
+    assert "\ud800" not in answer.question
+    service.feedback(answer.question, answer.status, [], False, "a1", "c")
+    assert service.store.feedback_rows()
+
+
+def test_an_unexpected_error_becomes_a_reply_and_one_log_line(service, monkeypatch, caplog):
+    def broken(question):
+        raise RuntimeError("tokenizer exploded")
+
+    monkeypatch.setattr(service.bot, "ask", broken)
+    with caplog.at_level("ERROR", logger="bot.service"):
+        answer = service.ask("Combien de séances ?", "c")
+    assert answer.status == "no_answer" and answer.reason == "error"
+    assert "clinique" in answer.answer
+    assert [r.getMessage() for r in caplog.records] == ["answer failed"]
