@@ -195,11 +195,25 @@ def parse_markdown(text: str, source: str, digest: str) -> Article:
         source=source,
         title=title,
         body=body.strip() + "\n",
-        url=_as_text(meta.get("url")),
+        url=public_url(meta.get("url")),
         updated=_as_text(meta.get("updated")),
         lang=lang,
         sha256=digest,
     )
+
+
+def public_url(value: object) -> str | None:
+    """The article's ``url`` if it is an http(s) address; anything else (``javascript:``…) is refused.
+
+    Raises:
+        ArticleError: the value is not an http:// or https:// address.
+    """
+    url = _as_text(value)
+    if url is None:
+        return None
+    if not re.match(r"https?://[^\s/?#]+", url, re.IGNORECASE) or any(ch in url for ch in "\"<>` \t\n"):
+        raise ArticleError(f"url must be an http:// or https:// address, not {url[:60]!r}")
+    return url
 
 
 def _first_heading(body: str) -> str | None:
@@ -226,7 +240,7 @@ def parse_html(text: str, source: str, digest: str) -> Article:
         raise ArticleError("no main text found in the HTML page")
     if not title:
         raise ArticleError("HTML page has no title")
-    return Article(source=source, title=title, body=markdown, url=url, lang=lang or "fr", sha256=digest)
+    return Article(source=source, title=title, body=markdown, url=public_url(url), lang=lang or "fr", sha256=digest)
 
 
 def parse_scraped_text(text: str, source: str, digest: str) -> Article:

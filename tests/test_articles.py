@@ -276,3 +276,22 @@ def test_article_path_is_checked_against_the_content_folder(tmp_path):
     for source in ("link.md", "../secret.md", "/etc/passwd"):
         with pytest.raises(articles_mod.ArticleError):
             articles_mod.article_path(content, source)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["javascript:alert(document.cookie)", "JavaScript:alert(1)", "data:text/html,<script>alert(1)</script>",
+     "//evil.example/x", "ftp://clinique.example/a", 'https://x.example/" onmouseover="alert(1)'],
+)
+def test_only_http_urls_are_accepted(tmp_path, url):
+    _write(tmp_path, "a.md", f"---\ntitle: Un article\nurl: '{url}'\n---\nUn texte lisible.\n")
+    articles, failures = load_articles(tmp_path)
+    assert articles == []
+    assert "http://" in failures[0].error
+
+
+def test_article_page_never_links_a_script_url():
+    from ui.render import article_page
+
+    page = article_page("Titre", "Texte.", "javascript:alert(1)", None)
+    assert "javascript:" not in page
