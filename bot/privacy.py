@@ -153,7 +153,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], object], ...] = (
     _names(rf"(?<![\w])(?:{_TITLES}){_AFTER_TITLE}", _NAME),
     _names(rf"\b(?i:{_GREETING})\s*,?\s+", _NAME),
     _names(rf"\b(?i:{_SIGN_OFF})\s*[,.!]?\s*", _NAME_PAIR),
-    _names(r"(?:^|(?<=[.!?,;]\s))", _NAME_PAIR, r"\s*,?\s+(?i:ici|here|speaking)\b"),
+    _names(r"(?<![\w'-])", _NAME_PAIR, r"\s*,?\s+(?i:ici|here|speaking)\b", check="all"),
     _names(r"", rf"\b[{_UP}][{_LOW}]+(?:-[{_UP}][{_LOW}]+)?\s+[{_UP}]{{2,}}(?:-[{_UP}]{{2,}})?\b", check="all"),
     _names(r"", rf"\b[{_UP}]{{2,}}(?:-[{_UP}]{{2,}})?\s+[{_UP}][{_LOW}]+(?:-[{_UP}][{_LOW}]+)?\b", check="all"),
     # A signature closing the message: a name pair after the last sentence.

@@ -221,3 +221,19 @@ def test_rate_limit_per_minute():
     assert results[3]["status"] == "no_answer"
     assert results[3]["reason"] == "rate_limited", results[3]
     assert results[3]["citations"] == []
+
+
+# --- the probe script (bench/probe_app.py) ---------------------------------------------------
+
+
+def test_probe_script_finds_nothing_failing(server, capsys):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    from probe_app import main as probe
+
+    code = probe([server, "--staff-password", STAFF_PASSWORD])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "FAILS" not in out and out.count("HOLDS") >= 9, out

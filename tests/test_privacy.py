@@ -22,6 +22,7 @@ LEAKS = [
     ("M. Martin voudrait savoir le prix", ["Martin"], ["prix"]),
     ("Dr Bernard m'a conseillé le laser", ["Bernard"], ["laser"]),
     ("Marie Dupont ici, combien de séances ?", ["Marie", "Dupont"], ["séances"]),
+    ("Question (urgente) Marie Dupont ici", ["Marie", "Dupont"], ["urgente"]),
     ("Bonjour Marie Dupont, le botox dure combien ?", ["Marie", "Dupont"], ["botox"]),
     ("Le botox dure combien ? Cordialement, Marie Dupont", ["Marie", "Dupont"], ["botox"]),
     ("Merci beaucoup. Jean-Pierre de La Fontaine", ["Jean-Pierre", "Fontaine"], ["Merci"]),
