@@ -104,7 +104,9 @@ class SecurityHeaders:
     def __init__(self, app: ASGIApp, frame_ancestors: str, staff_prefix: str = "/staff") -> None:
         self.app = app
         self.staff_prefix = staff_prefix.rstrip("/")
-        ancestors = " ".join(frame_ancestors.replace(",", " ").split()) or "'self'"
+        # Keywords lose their quotes in environment files: self and none are quoted back.
+        words = [f"'{w}'" if w.lower() in ("self", "none") else w for w in frame_ancestors.replace(",", " ").split()]
+        ancestors = " ".join(words) or "'self'"
         common = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"strict-origin-when-cross-origin")]
         self.patient = [*common, (b"content-security-policy", f"frame-ancestors {ancestors}".encode())]
         self.staff = [

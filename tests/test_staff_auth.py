@@ -169,3 +169,5 @@ def test_security_headers_patient_frameable_by_the_clinic_staff_never():
     staff = _call(app, "GET", "/staff/")
     assert staff.headers["content-security-policy"] == "frame-ancestors 'none'"
     assert staff.headers["x-frame-options"] == "DENY"
+    unquoted = _call(SecurityHeaders(_app, "self, https://clinique.example"), "GET", "/")
+    assert unquoted.headers["content-security-policy"] == "frame-ancestors 'self' https://clinique.example"
