@@ -79,7 +79,8 @@ _STREET = (
 )
 _AT = r"(?:\s*[\(\[\{<]\s*(?:at|arobase|@)\s*[\)\]\}>]\s*|\s+(?:at|arobase|chez)\s+|\s*@\s*)"
 _DOT = r"(?:\s*[\(\[\{<]\s*(?:dot|point|\.)\s*[\)\]\}>]\s*|\s+(?:dot|point)\s+|\.)"
-_EMAIL_LOCAL = rf"[\w+-]+(?:{_DOT}[\w+-]+)*"
+# Possessive and anchored at the start of a run: no quadratic backtracking on "a.a.a.a…".
+_EMAIL_LOCAL = rf"(?<![\w.+-])[\w+-]++(?:{_DOT}[\w+-]++)*+"
 
 _I = re.IGNORECASE
 
@@ -109,15 +110,15 @@ def _names(prefix: str, name: str, post: str = "", flags: int = 0, check: str = 
 # After "je m'appelle", lower-case words are a name too, but not the words that carry on the sentence.
 _NOT_NAME_LOWER = (
     r"(?!(?:et|and|j|je|i|mais|but|ai|suis|voudrais|veux|souhaite|aimerais|habite|ma|mon|mes|le|la|les|un|une|"
-    r"de|du|des|pour|sur|avec|depuis|ici|here|from|of|with|question|à|a|au|est|is|in|en|ou|or|qui|que|who|et)\b)"
+    r"de|du|des|pour|sur|avec|depuis|ici|here|from|of|with|question|à|a|au|est|is|in|en|ou|or|qui|que|who)\b)"
 )
 _LOWER_NAME = rf"{_ANY_WORD}(?:\s+(?:{_PARTICLE}*{_CAP_WORD}|{_NOT_NAME_LOWER}{_ANY_WORD})){{0,3}}"
 _AFTER_TITLE = r"(?:(?<=\.)\s*|\s+)"
 
 _PATTERNS: tuple[tuple[re.Pattern[str], object], ...] = (
     # E-mails, plain and obfuscated: the local part, an "at", a domain with at least one "dot".
-    _sub(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", "[e-mail]"),
-    _sub(rf"\b{_EMAIL_LOCAL}{_AT}[\w-]+(?:{_DOT}[\w-]+)*{_DOT}(?:com|fr|net|org|eu|be|ch|ca|io|info|me|uk|de|es|it)\b",
+    _sub(r"(?<![\w.+-])[\w.+-]++@[\w-]+(?:\.[\w-]+)+", "[e-mail]"),
+    _sub(rf"{_EMAIL_LOCAL}{_AT}[\w-]+(?:{_DOT}[\w-]+)*{_DOT}(?:com|fr|net|org|eu|be|ch|ca|io|info|me|uk|de|es|it)\b",
          "[e-mail]", _I),
     _sub(r"(?:https?://|www\.)\S+", "[lien]", _I),
     # French and international phone numbers: 06 12 34 56 78, +33 6 12 34 56 78, 0612345678, 01.23.45.67.89
