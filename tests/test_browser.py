@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from app_server import STAFF_PASSWORD, app_server_fixture
+from app_server import STAFF_PASSWORD, app_server_fixture, free_port
 
 pytestmark = pytest.mark.browser
 
@@ -41,7 +41,10 @@ DISLIKE_BUTTON = (
 )
 LOGIN_BUTTON = re.compile(r"^(Connexion|Login)$")
 
-server = app_server_fixture(scope="module")
+# The clinic's site that embeds the chat: another origin, allowed by FAQBOT_FRAME_ANCESTORS.
+SITE_PORT = free_port()
+SITE = f"http://127.0.0.1:{SITE_PORT}"
+server = app_server_fixture(scope="module", extra_env={"FAQBOT_FRAME_ANCESTORS": f"'self' {SITE}"})
 
 
 @pytest.fixture(scope="module")
@@ -240,14 +243,29 @@ def test_phone_width(browser, server):
 
 
 def test_embed_example(page, server, tmp_path):
+    """The clinic's site (an allowed origin) frames the chat; a page from anywhere else cannot."""
+    import functools
+    import http.server
+    import threading
+
     source = (ROOT / "examples" / "embed.html").read_text(encoding="utf-8")
     assert "http://127.0.0.1:7860/" in source
     embed = tmp_path / "embed.html"
     embed.write_text(source.replace("http://127.0.0.1:7860/", server + "/"), encoding="utf-8")
-    page.goto(embed.as_uri())
-    frame = page.frame_locator("iframe.faq-frame")
-    expect(frame.get_by_label("Votre question")).to_be_visible()
-    shot(page, "embed")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    site = http.server.ThreadingHTTPServer(("127.0.0.1", SITE_PORT), handler)
+    threading.Thread(target=site.serve_forever, daemon=True).start()
+    try:
+        page.goto(f"{SITE}/embed.html")
+        frame = page.frame_locator("iframe.faq-frame")
+        expect(frame.get_by_label("Votre question")).to_be_visible()
+        shot(page, "embed")
+    finally:
+        site.shutdown()
+        site.server_close()
+    page.goto(embed.as_uri())  # not an allowed ancestor: the browser refuses to show the chat
+    page.wait_for_timeout(1500)
+    expect(page.frame_locator("iframe.faq-frame").get_by_label("Votre question")).to_have_count(0)
 
 
 # --- staff view ---------------------------------------------------------------------------
