@@ -80,6 +80,18 @@ def create_app(settings: Settings, service):
     return app
 
 
+def fresh_upload_folder(settings: Settings) -> Path:
+    """Gradio's folder for uploaded files, private to this app and emptied at every start.
+
+    Gradio's default (``/tmp/gradio``) is shared by every Gradio app on the machine and
+    never emptied; here staff uploads also expire after an hour (``delete_cache``).
+    """
+    folder = settings.data_dir / "gradio-tmp"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def server_options(settings: Settings) -> dict:
     """How uvicorn listens: forwarded headers are believed only from the configured proxies.
 
@@ -114,10 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
-    # Gradio's files (staff uploads) in a folder of this app only, emptied at every start.
-    uploads = settings.data_dir / "gradio-tmp"
-    shutil.rmtree(uploads, ignore_errors=True)
-    os.environ["GRADIO_TEMP_DIR"] = str(uploads)
+    os.environ["GRADIO_TEMP_DIR"] = str(fresh_upload_folder(settings))
 
     import uvicorn
 

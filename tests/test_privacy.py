@@ -86,3 +86,12 @@ def test_service_does_not_keep_a_rated_emergency(fake_bot):
     no = Answer("Quel temps fera-t-il demain ?", NO_ANSWER, "out_of_scope", "fr", "")
     service.feedback(no.question, no.status, [], liked=False)
     assert [r["question"] for r in service.store.feedback_rows()] == ["Quel temps fera-t-il demain ?"]
+
+
+def test_scrub_takes_linear_time_on_long_runs():
+    import time
+
+    started = time.perf_counter()
+    for text in ("a." * 1000, "Jean-" * 400, "a" * 1999 + "@", "x dot " * 300):
+        scrub(text)
+    assert time.perf_counter() - started < 0.25

@@ -55,3 +55,14 @@ def test_a_mistyped_trusted_proxy_is_refused():
     settings = load_settings(env={"FAQBOT_TRUSTED_PROXIES": "10.0.0.1 fd00::/8", "FAQBOT_RATE_LIMIT_GLOBAL_PER_MINUTE": "90"})
     assert settings.trusted_proxy_list == ["10.0.0.1", "fd00::/8"]
     assert settings.rate_limit_global_per_minute == 90
+
+
+def test_upload_folder_is_private_and_emptied_at_start(tmp_path):
+    from app import fresh_upload_folder
+
+    settings = make_settings(tmp_path, tmp_path)
+    folder = fresh_upload_folder(settings)
+    assert folder.is_relative_to(settings.data_dir)
+    (folder / "abc").mkdir()
+    (folder / "abc" / "big.bin").write_bytes(b"\0" * 1000)
+    assert list(fresh_upload_folder(settings).iterdir()) == []
