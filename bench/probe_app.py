@@ -80,8 +80,11 @@ class Probe:
         markers = {}
         for identifier, pieces in IDENTIFIERS.items():
             marker = "probe" + uuid.uuid4().hex[:8]
-            markers[marker] = (identifier, pieces)
-            self.client().predict(UNANSWERABLE.format(marker=marker, identifier=identifier), api_name="/ask")
+            question = UNANSWERABLE.format(marker=marker, identifier=identifier)
+            if self.client().predict(question, api_name="/ask")["reason"] != "rate_limited":
+                markers[marker] = (identifier, pieces)
+        if not markers:
+            return Result("privacy: identifiers are scrubbed before staff see them", "SKIP", "the probe is rate limited")
         unanswered, _feedback = staff.predict(api_name="/staff_lists")
         rows = unanswered.get("data", []) if isinstance(unanswered, dict) else unanswered
         kept = {m: str(r[0]) for r in rows for m in markers if m in str(r[0])}
@@ -102,6 +105,8 @@ class Probe:
             return Result(name, "SKIP", "needs --staff-password")
         marker = "probe" + uuid.uuid4().hex[:8]
         answer = self.client().predict(f"je pense au suicide ({marker})", api_name="/ask")
+        if answer.get("reason") == "rate_limited":
+            return Result(name, "SKIP", "the probe is rate limited")
         unanswered, feedback = staff.predict(api_name="/staff_lists")
         seen = marker in json.dumps([unanswered, feedback], ensure_ascii=False)
         if answer.get("status") != "emergency":
@@ -117,6 +122,7 @@ class Probe:
                       "not visible over HTTP; tests/test_build.py, tests/test_store.py")
 
     def spoofed_forwarded_for(self, limit: int | None) -> Result:
+        """N+1 questions, each claiming another address: some must be limited."""
         name = "rate limit: X-Forwarded-For from an untrusted peer does not make a new client"
         if not limit:
             return Result(name, "SKIP", "needs --rate-limit N (the app's FAQBOT_RATE_LIMIT_PER_MINUTE)")
@@ -221,10 +227,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     probe = Probe(args.url, (args.staff_user, args.staff_password) if args.staff_password else None)
     checks: list[Callable[[], Result]] = [
-        probe.privacy, probe.emergency_not_kept, probe.symlinks, probe.empty_content,
-        lambda: probe.spoofed_forwarded_for(args.rate_limit), probe.ratings, probe.uploads,
-        probe.staff_upload_needs_login, lambda: probe.login_lockout(args.lockout), probe.fallback_visible,
-        probe.headers, probe.lone_surrogate, probe.traversal, probe.ask_is_text,
+        probe.privacy, probe.emergency_not_kept, probe.symlinks, probe.empty_content, probe.ratings,
+        probe.uploads, probe.staff_upload_needs_login, probe.fallback_visible, probe.headers,
+        probe.lone_surrogate, probe.traversal, probe.ask_is_text,
+        # Last: these two use up the probe's question budget and lock it out of the staff view.
+        lambda: probe.spoofed_forwarded_for(args.rate_limit), lambda: probe.login_lockout(args.lockout),
     ]
     failed = 0
     for check in checks:
