@@ -15,6 +15,7 @@ are slowed down and then locked out per client (:class:`LoginThrottle`).
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import os
@@ -110,6 +111,11 @@ def parse_staff_users(value: str) -> dict[str, str]:
     return users
 
 
+@functools.lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return hash_password(os.urandom(16).hex())
+
+
 @dataclass
 class StaffAccess:
     """Whether the staff view is on, why not, and the check Gradio's login calls."""
@@ -122,9 +128,8 @@ class StaffAccess:
     def check(self, username: str, password: str) -> bool:
         if not self.enabled:
             return False
-        ok = False
-        if username in self.users:
-            ok = verify_password(password, self.users[username])
+        # An unknown name costs the same hash as a known one: response times do not reveal who has an account.
+        ok = verify_password(password, self.users.get(username) or _dummy_hash()) and username in self.users
         if self.shared_password:
             # Compare digests: equal lengths, so the comparison time says nothing about the password.
             given = hashlib.sha256(password.encode()).digest()

@@ -73,6 +73,17 @@ def test_named_accounts_and_shared_password(tmp_path):
     assert not staff_access(make_settings(tmp_path, tmp_path)).enabled
 
 
+def test_unknown_user_costs_a_hash_too(tmp_path, monkeypatch):
+    import bot.staff_auth as staff_auth
+
+    access = staff_access(make_settings(tmp_path, tmp_path, staff_users=f"alice:{hash_password('alice password 1')}"))
+    checked = []
+    real = staff_auth.verify_password
+    monkeypatch.setattr(staff_auth, "verify_password", lambda p, e: checked.append(e) or real(p, e))
+    assert not access.check("mallory", "alice password 1")
+    assert len(checked) == 1 and checked[0].startswith("scrypt$")
+
+
 def test_cli_prints_an_entry_for_staff_users(monkeypatch, capsys):
     from bot.__main__ import main
 

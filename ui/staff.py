@@ -92,6 +92,7 @@ def build_staff_ui(service: ClinicService | None, settings: Settings, disabled_r
             run.click(evaluate, [upload], [metrics, table], api_name="staff_eval")
 
         with gr.Tab("Index"):
+            fallback_note = gr.Markdown(elem_id="staff-fallback")
             status = gr.JSON(label="État de l'index")
             with gr.Row():
                 refresh = gr.Button("Actualiser")
@@ -112,19 +113,27 @@ def build_staff_ui(service: ClinicService | None, settings: Settings, disabled_r
                     for h in service.history()
                 ]
 
+            def fallback_text(info: dict) -> str:
+                if not info.get("fallback"):
+                    return ""
+                return (f"**Attention : la version {info['version']} est servie à la place de la version "
+                        f"{info['live_version']}**, qui ne se charge pas : {info['fallback_reason']}")
+
             def show_status():
-                return service.index_status(), history_rows()
+                info = service.index_status()
+                return fallback_text(info), info, history_rows()
 
             def do_reindex():
                 try:
                     report = service.reindex()
                 except Exception as exc:  # shown to staff as a message, the chat keeps the old index
                     raise gr.Error(f"Mise à jour impossible : {exc}") from None
-                return report.to_dict(), service.index_status(), history_rows()
+                info = service.index_status()
+                return report.to_dict(), fallback_text(info), info, history_rows()
 
-            refresh.click(show_status, None, [status, history], api_name="staff_index_status")
-            reindex.click(do_reindex, None, [result, status, history], api_name="staff_reindex")
-            demo.load(show_status, None, [status, history], api_name=False)
+            refresh.click(show_status, None, [fallback_note, status, history], api_name="staff_index_status")
+            reindex.click(do_reindex, None, [result, fallback_note, status, history], api_name="staff_reindex")
+            demo.load(show_status, None, [fallback_note, status, history], api_name=False)
 
         with gr.Tab("Sans réponse et avis"):
             gr.Markdown(
