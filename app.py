@@ -6,9 +6,9 @@ answers come from ``bot/``, the pages from ``ui/``.
 
 from __future__ import annotations
 
-import hmac
 import logging
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -30,8 +30,10 @@ def create_app(settings: Settings, service):
     from fastapi import FastAPI, HTTPException
     from fastapi.responses import HTMLResponse, RedirectResponse
 
+    from bot.http_guards import RefuseUploads, SecurityHeaders, ThrottleLogin
     from bot.ops import ops_router
-    from index.articles import ArticleError, load_article
+    from bot.staff_auth import LoginThrottle, staff_access
+    from index.articles import ArticleError, article_path, load_article
     from ui.patient import CSS, build_patient_ui
     from ui.render import article_page
     from ui.staff import build_staff_ui
@@ -51,7 +53,7 @@ def create_app(settings: Settings, service):
         if source not in known:
             raise HTTPException(404, "article inconnu")
         try:
-            art = load_article(settings.content_dir / source, source)
+            art = load_article(article_path(settings.content_dir, source), source)
         except ArticleError:
             raise HTTPException(404, "article indisponible") from None
         return HTMLResponse(article_page(art.title, art.body, art.url, art.updated))
@@ -60,22 +62,54 @@ def create_app(settings: Settings, service):
     def embed_example() -> HTMLResponse:
         return HTMLResponse(EMBED_EXAMPLE.read_text(encoding="utf-8"))
 
-    staff_enabled = bool(settings.staff_password)
-    staff = build_staff_ui(service if staff_enabled else None, settings).queue(default_concurrency_limit=2)
-
-    def check_password(username: str, password: str) -> bool:
-        return hmac.compare_digest(password.encode(), settings.staff_password.encode())
-
+    access = staff_access(settings)
+    staff = build_staff_ui(service if access.enabled else None, settings, access.reason)
     gr.mount_gradio_app(
-        app, staff, path="/staff", auth=check_password if staff_enabled else None,
-        auth_message="Vue équipe : saisissez le mot de passe (identifiant libre).",
-        footer_links=[], css=CSS,
+        app, staff.queue(default_concurrency_limit=2), path="/staff", auth=access.check if access.enabled else None,
+        auth_message="Vue équipe : votre identifiant et votre mot de passe.",
+        footer_links=[], css=CSS, max_file_size="5mb",
     )
     patient = build_patient_ui(service, settings).queue(default_concurrency_limit=8, max_size=200)
     # The page is French: screen readers should read it with a French voice.
     set_lang = "() => { document.documentElement.lang = 'fr'; }"
-    gr.mount_gradio_app(app, patient, path="", footer_links=[], css=CSS, js=set_lang)
+    # The patient chat takes no files: its upload route is refused and any other multipart body capped.
+    gr.mount_gradio_app(app, patient, path="", footer_links=[], css=CSS, js=set_lang, max_file_size="2kb")
+    refused = ["/gradio_api/upload", "/upload"]
+    if not access.enabled:  # without a login nobody may upload to the staff view either
+        refused += ["/staff/gradio_api/upload", "/staff/upload"]
+    app.add_middleware(RefuseUploads, paths=refused)
+    app.add_middleware(ThrottleLogin, path="/staff/login", throttle=LoginThrottle())
+    app.add_middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors, staff_prefix="/staff")
     return app
+
+
+def fresh_upload_folder(settings: Settings) -> Path:
+    """Gradio's folder for uploaded files, private to this app and emptied at every start.
+
+    Gradio's default (``/tmp/gradio``) is shared by every Gradio app on the machine and
+    never emptied; here staff uploads also expire after an hour (``delete_cache``).
+    """
+    folder = settings.data_dir / "gradio-tmp"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def server_options(settings: Settings) -> dict:
+    """How uvicorn listens: forwarded headers are believed only from the configured proxies.
+
+    Left to itself uvicorn believes ``X-Forwarded-For`` from 127.0.0.1, so any
+    local process (or a proxy that passes the header through) could pick the
+    address the rate limit is keyed on.
+    """
+    trusted = settings.trusted_proxy_list
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": "warning",
+        "proxy_headers": bool(trusted),
+        "forwarded_allow_ips": trusted or [],
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -95,9 +129,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
+    os.environ["GRADIO_TEMP_DIR"] = str(fresh_upload_folder(settings))
+
     import uvicorn
 
     from bot.service import ClinicService, ensure_index
+    from bot.staff_auth import staff_access
 
     try:
         report = ensure_index(settings, progress=True)
@@ -112,12 +149,15 @@ def main(argv: list[str] | None = None) -> int:
     service.start_scheduler()
     service.start_index_watcher()
     app = create_app(settings, service)
+    access = staff_access(settings)
+    if not access.enabled:
+        print(f"staff view disabled: {access.reason}", file=sys.stderr, flush=True)
     print(
         f"Ready in {time.perf_counter() - started:.1f} s: chat on http://{settings.host}:{settings.port}/ "
-        f"— staff view on /staff/{'' if settings.staff_password else ' (disabled: set FAQBOT_STAFF_PASSWORD)'}",
+        f"— staff view on /staff/{'' if access.enabled else ' (disabled)'}",
         flush=True,
     )
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    uvicorn.run(app, **server_options(settings))
     return 0
 
 

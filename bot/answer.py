@@ -25,7 +25,12 @@ class Citation:
 
 @dataclass
 class Answer:
-    """The bot's reply. ``trace`` holds what staff see and is not part of the public JSON."""
+    """The bot's reply. ``trace`` holds what staff see and is not part of the public JSON.
+
+    Every text field (``answer``, ``question``, the citations' ``title``, ``section``,
+    ``quote``) is plain text taken from the patient or the articles: whoever shows it
+    in a page must escape it (``ui/render.py`` does for the chat).
+    """
 
     question: str
     status: str

@@ -43,6 +43,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "rate_limited": (
             "Vous avez posé beaucoup de questions en peu de temps. Merci de patienter une minute avant la suivante."
         ),
+        "error": (
+            "Un problème de notre côté m'empêche de répondre. Réessayez dans un instant, "
+            "ou appelez la clinique au {phone}."
+        ),
         "emergency": (
             "⚠️ Ce que vous décrivez peut nécessiter des soins urgents. N'attendez pas une réponse en ligne.\n"
             "- Urgence vitale : appelez le 15 (SAMU) ou le 112.\n"
@@ -84,6 +88,7 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "unreadable": "I could not understand your message. Could you rephrase your question in words?",
         "rate_limited": "You have asked many questions in a short time. Please wait a minute before the next one.",
+        "error": "Something went wrong on our side. Please try again in a moment, or call the clinic on {phone}.",
         "emergency": (
             "⚠️ What you describe may need urgent care. Do not wait for an online answer.\n"
             "- Life-threatening emergency: call 15 (SAMU) or 112.\n"

@@ -7,6 +7,7 @@ same behaviour is available to tests and to any other front end.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from pathlib import Path
@@ -21,10 +22,11 @@ from bot.ratelimit import RateLimiter
 from bot.settings import PROJECT_ROOT, Settings
 from bot.staff_store import open_staff_store
 from bot.textnorm import detect_language
-from index.build import IndexBusy, UpdateReport, sync_index
-from index.store import IndexMissing, append_history, load_current, now_iso, read_history
+from index.build import IndexBusy, ShrinkRefused, UpdateReport, sync_index
+from index.store import IndexMissing, append_history, current_version_name, load_current, now_iso, read_history
 
 log = logging.getLogger(__name__)
+SURROGATES = re.compile("[\ud800-\udfff]")
 DEFAULT_EVAL_FILE = PROJECT_ROOT / "tests" / "eval" / "questions.jsonl"
 
 
@@ -46,18 +48,32 @@ class ClinicService:
         self.bot = bot or Bot(settings)
         self.store = open_staff_store(settings)
         self.limiter = RateLimiter(settings.rate_limit_per_minute)
+        self.global_limiter = RateLimiter(settings.rate_limit_global_per_minute)
+        # Ratings have their own budget per client: rating answers never costs a question.
+        self.feedback_limiter = RateLimiter(settings.rate_limit_per_minute)
         self._reindex_lock = threading.Lock()
         self._stop = threading.Event()
         self.last_reindex_error: str | None = None
         self.metrics = ServiceMetrics(self.index_health, self.last_update)
 
     def ask(self, question: str, client: str = "") -> Answer:
-        """Answer a patient, within the rate limit; keep the question if it went unanswered."""
-        if not self.limiter.allow(client or "anonymous"):
+        """Answer a patient, within the rate limits; keep the question if it went unanswered.
+
+        Args:
+            question: the patient's message.
+            client: the client's address as the server sees it (after trusted proxies).
+        """
+        # Lone surrogates cannot be encoded (JSON reply, SQLite, the tokenizer): they become U+FFFD.
+        question = SURROGATES.sub("\ufffd", question) if isinstance(question, str) else ""
+        if not self.limiter.allow(client or "anonymous") or not self.global_limiter.allow("all clients"):
             self.metrics.rate_limited.inc()
             language = detect_language(question[:500]) if question.strip() else "fr"
             return Answer(question, NO_ANSWER, "rate_limited", language, text("rate_limited", language, self.settings))
-        answer = self.bot.ask(question)
+        try:
+            answer = self.bot.ask(question)
+        except Exception:  # a patient gets a reply, operators one JSON log line, never a traceback
+            log.exception("answer failed")
+            return Answer(question, NO_ANSWER, "error", "fr", text("error", "fr", self.settings))
         self.metrics.observe_answer(answer)
         if answer.status == NO_ANSWER:
             try:
@@ -66,9 +82,25 @@ class ClinicService:
                 log.exception("could not record unanswered question")
         return answer
 
-    def feedback(self, question: str, status: str, sources: list[str], liked: bool) -> None:
-        self.metrics.observe_rating(liked)
-        self.store.record_feedback(question, status, sources, liked)
+    def feedback(
+        self,
+        question: str,
+        status: str,
+        sources: list[str],
+        liked: bool | None,
+        answer_id: str | None = None,
+        client: str = "",
+    ) -> str:
+        """Keep a patient's rating, within the rate limit; one rating per answer (see ``StaffStore``).
+
+        Returns:
+            what the store did, or ``"rate_limited"``.
+        """
+        if not self.feedback_limiter.allow(client or "anonymous"):
+            return "rate_limited"
+        if liked is not None:
+            self.metrics.observe_rating(liked)
+        return self.store.record_feedback(question, status, sources, liked, answer_id)
 
     def staff_ask(self, question: str) -> Answer:
         """Like :meth:`ask` but without rate limit or logging: staff testing is not patient data."""
@@ -81,7 +113,8 @@ class ClinicService:
                 report = sync_index(self.settings, embedder=self.bot.embedder, wait_for_lock=5)
             except Exception as exc:
                 self.last_reindex_error = str(exc)
-                if not isinstance(exc, IndexBusy):
+                # A refused shrink is already in the history; a busy lock is not an update.
+                if not isinstance(exc, (IndexBusy, ShrinkRefused)):
                     append_history(
                         self.settings.index_dir,
                         {"time": now_iso(), "written": False, "error": str(exc)},
@@ -92,9 +125,23 @@ class ClinicService:
             return report
 
     def index_status(self) -> dict:
-        m = self.bot.index_manifest
+        """What staff see of the index: the version served and, when it is not the live one, why."""
+        loaded = self.bot.retriever.loaded
+        m = loaded.manifest
+        live_name = current_version_name(self.settings.index_dir)
+        live = int(live_name[1:]) if live_name and live_name[1:].isdigit() else None
+        fallback = live is not None and live != m.get("version")
+        reason = None
+        if fallback:
+            reason = "; ".join(loaded.warnings) or (
+                f"the live version v{live:06d} could not be loaded (see the operator logs); "
+                f"serving v{m.get('version'):06d}"
+            )
         return {
             "version": m.get("version"),
+            "live_version": live,
+            "fallback": fallback,
+            "fallback_reason": reason,
             "built_at": m.get("built_at"),
             "articles": len(m.get("articles", {})),
             "chunks": m.get("chunk_count"),
@@ -102,7 +149,7 @@ class ClinicService:
             "index_type": m.get("index_type"),
             "index_dir": str(self.settings.index_dir),
             "reindex_every_minutes": self.settings.reindex_every_minutes,
-            "last_error": self.last_reindex_error,
+            "last_error": self.last_reindex_error or reason,
         }
 
     def index_health(self) -> IndexHealth | None:

@@ -7,6 +7,7 @@ build a :class:`Settings` with :func:`load_settings` and pass it down.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -47,14 +48,40 @@ class Settings:
     # App.
     host: str = "127.0.0.1"
     port: int = 7860
+    # The staff view: one shared password (12 characters at least) and/or named accounts
+    # (``name:hash`` entries or a file of them, see bot/staff_auth.py).
     staff_password: str = ""
+    staff_users: str = ""
+    # Who may show the patient chat in a frame (CSP frame-ancestors), e.g. "'self' https://clinique.example".
+    frame_ancestors: str = "'self'"
     rate_limit_per_minute: int = 20
+    # All clients together: a ceiling when many addresses (or a proxy's one) ask at once.
+    rate_limit_global_per_minute: int = 600
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto headers are believed (addresses or
+    # networks, spaces or commas between them). Empty: nobody's, the client is the connection's peer.
+    trusted_proxies: str = ""
     log_questions: bool = True
     retention_days: int = 30
     reindex_every_minutes: int = 60
     # Seconds between checks for a version written by another process (a scheduled writer); 0: off.
     index_check_seconds: int = 30
     extra: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.trusted_proxy_list  # noqa: B018 - refuse a mistyped proxy address when the settings are made
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        """The trusted proxies as written, each checked to be an IP address or network."""
+        entries = [e for e in self.trusted_proxies.replace(",", " ").split() if e]
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"FAQBOT_TRUSTED_PROXIES: {entry!r} is not an IP address or network (e.g. 10.0.0.5 or 10.0.0.0/24)"
+                ) from None
+        return entries
 
     @property
     def sitemap_urls(self) -> list[str]:

@@ -29,6 +29,8 @@ CREATE TABLE IF NOT EXISTS feedback (
 );
 CREATE INDEX IF NOT EXISTS unanswered_day ON unanswered(day);
 CREATE INDEX IF NOT EXISTS feedback_day ON feedback(day);
+ALTER TABLE feedback ADD COLUMN IF NOT EXISTS answer_id TEXT;
+CREATE UNIQUE INDEX IF NOT EXISTS feedback_answer ON feedback(answer_id);
 """
 # Two replicas starting at once would both run CREATE TABLE IF NOT EXISTS and one could fail
 # on the catalog's unique index: the schema is created under this transaction-level lock.
@@ -98,6 +100,27 @@ class PostgresStaffStore(StaffStore):
             cur.execute("INSERT INTO feedback (day, question, status, sources, rating) VALUES (%s, %s, %s, %s, %s)", row)
 
         self._run(work)
+
+    def _rate_answer(self, cutoff: dt.date, row: tuple) -> str:
+        day, question, status, sources, rating, answer_id = row
+
+        def work(cur) -> str:
+            self._purge(cur, cutoff)
+            # The row is locked for the transaction: two clicks at once cannot both insert.
+            cur.execute("SELECT rating FROM feedback WHERE answer_id = %s FOR UPDATE", (answer_id,))
+            found = cur.fetchone()
+            previous = found[0] if found else None
+            if rating is None or rating == previous:
+                cur.execute("DELETE FROM feedback WHERE answer_id = %s", (answer_id,))
+                return "removed" if previous is not None else "ignored"
+            cur.execute(
+                "INSERT INTO feedback (day, question, status, sources, rating, answer_id) VALUES (%s, %s, %s, %s, %s, %s) "
+                "ON CONFLICT (answer_id) DO UPDATE SET day = EXCLUDED.day, rating = EXCLUDED.rating",
+                (day, question, status, sources, rating, answer_id),
+            )
+            return "replaced" if previous is not None else "kept"
+
+        return self._run(work)
 
     def _select_groups(self, cutoff: dt.date, limit: int) -> list[tuple]:
         def work(cur) -> list[tuple]:

@@ -16,11 +16,14 @@ CREATE TABLE IF NOT EXISTS unanswered (
     day TEXT NOT NULL, question TEXT NOT NULL, grouping TEXT NOT NULL, reason TEXT, language TEXT
 );
 CREATE TABLE IF NOT EXISTS feedback (
-    day TEXT NOT NULL, question TEXT NOT NULL, status TEXT, sources TEXT, rating INTEGER NOT NULL
+    day TEXT NOT NULL, question TEXT NOT NULL, status TEXT, sources TEXT, rating INTEGER NOT NULL,
+    answer_id TEXT
 );
 CREATE INDEX IF NOT EXISTS unanswered_day ON unanswered(day);
 CREATE INDEX IF NOT EXISTS feedback_day ON feedback(day);
 """
+# One rating per answer. Files made before this column get it added.
+ANSWER_ID_INDEX = "CREATE UNIQUE INDEX IF NOT EXISTS feedback_answer ON feedback(answer_id)"
 
 
 class SQLiteStaffStore(StaffStore):
@@ -38,6 +41,10 @@ class SQLiteStaffStore(StaffStore):
             path.parent.mkdir(parents=True, exist_ok=True)
             with self._connect() as db:
                 db.executescript(SCHEMA)
+                columns = {row[1] for row in db.execute("PRAGMA table_info(feedback)")}
+                if "answer_id" not in columns:
+                    db.execute("ALTER TABLE feedback ADD COLUMN answer_id TEXT")
+                db.execute(ANSWER_ID_INDEX)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -64,7 +71,22 @@ class SQLiteStaffStore(StaffStore):
         day, *rest = row
         with self._connect() as db:
             self._purge(db, cutoff)
-            db.execute("INSERT INTO feedback VALUES (?, ?, ?, ?, ?)", (day.isoformat(), *rest))
+            db.execute("INSERT INTO feedback VALUES (?, ?, ?, ?, ?, NULL)", (day.isoformat(), *rest))
+
+    def _rate_answer(self, cutoff: dt.date, row: tuple) -> str:
+        day, question, status, sources, rating, answer_id = row
+        with self._connect() as db:
+            self._purge(db, cutoff)
+            found = db.execute("SELECT rating FROM feedback WHERE answer_id = ?", (answer_id,)).fetchone()
+            previous = found[0] if found else None
+            if rating is None or rating == previous:
+                db.execute("DELETE FROM feedback WHERE answer_id = ?", (answer_id,))
+                return "removed" if previous is not None else "ignored"
+            db.execute(
+                "INSERT OR REPLACE INTO feedback VALUES (?, ?, ?, ?, ?, ?)",
+                (day.isoformat(), question, status, sources, rating, answer_id),
+            )
+            return "replaced" if previous is not None else "kept"
 
     def _select_groups(self, cutoff: dt.date, limit: int) -> list[tuple]:
         with self._connect() as db:

@@ -1,7 +1,8 @@
 """What is kept for staff: unanswered questions and patients' ratings.
 
 Minimal on purpose. Each row holds the scrubbed question, the day (not the
-time), the bot's status and cited sources, and for feedback the rating. No IP
+time), the bot's status and cited sources, and for feedback the rating. Messages
+classed as emergencies are never kept, rated or not. No IP
 address, no cookie, no session id. Rows older than the retention period
 (30 days by default) are deleted at every write and every read, and
 ``log_questions=False`` turns the store off entirely.
@@ -19,6 +20,7 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 
+from bot.answer import EMERGENCY, NO_ANSWER
 from bot.privacy import scrub
 from bot.settings import Settings
 from bot.textnorm import fold
@@ -46,20 +48,43 @@ class StaffStore(ABC):
     def _cutoff(self) -> dt.date:
         return self._today() - dt.timedelta(days=self.retention_days)
 
-    def record_unanswered(self, question: str, reason: str | None, language: str) -> None:
-        """Keep a question the bot did not answer, scrubbed, with its grouping key."""
-        if not self.enabled or reason in NOT_KEPT_REASONS:
+    def record_unanswered(self, question: str, reason: str | None, language: str, status: str = NO_ANSWER) -> None:
+        """Keep a question the bot did not answer, scrubbed, with its grouping key.
+
+        Emergencies (suicidal thoughts above all) are never kept, whatever the caller asks.
+        """
+        if not self.enabled or status == EMERGENCY or reason in NOT_KEPT_REASONS:
             return
         clean = scrub(question)
         grouping = " ".join(fold(clean).split()).strip(" ?!.")
         self._insert_unanswered(self._cutoff(), (self._today(), clean, grouping, reason, language))
 
-    def record_feedback(self, question: str, status: str, sources: list[str], liked: bool) -> None:
-        """Keep a patient's rating of an answer, with the scrubbed question."""
-        if not self.enabled:
-            return
-        row = (self._today(), scrub(question), status, json.dumps(sources), 1 if liked else -1)
-        self._insert_feedback(self._cutoff(), row)
+    def record_feedback(
+        self, question: str, status: str, sources: list[str], liked: bool | None, answer_id: str | None = None
+    ) -> str:
+        """Keep a patient's rating of one answer; return what happened.
+
+        Args:
+            question: the question that was answered (scrubbed before it is kept).
+            status: the answer's status; emergencies are never kept.
+            sources: the cited articles.
+            liked: True for thumbs up, False for thumbs down, None to take the rating back.
+            answer_id: the answer rated. With it there is one row per answer: a new
+                rating replaces the previous one, the same rating again takes it back.
+
+        Returns:
+            ``"kept"``, ``"replaced"``, ``"removed"`` or ``"ignored"``.
+        """
+        if not self.enabled or status == EMERGENCY:
+            return "ignored"
+        rating = None if liked is None else (1 if liked else -1)
+        if not answer_id:
+            if rating is None:
+                return "ignored"
+            self._insert_feedback(self._cutoff(), (self._today(), scrub(question), status, json.dumps(sources), rating))
+            return "kept"
+        row = (self._today(), scrub(question), status, json.dumps(sources), rating, answer_id)
+        return self._rate_answer(self._cutoff(), row)
 
     def unanswered_groups(self, limit: int = 200) -> list[dict]:
         """Unanswered questions grouped by their folded text, most recent first, with counts."""
@@ -91,6 +116,13 @@ class StaffStore(ABC):
     @abstractmethod
     def _insert_feedback(self, cutoff: dt.date, row: tuple) -> None:
         """Insert ``(day, question, status, sources_json, rating)``."""
+
+    @abstractmethod
+    def _rate_answer(self, cutoff: dt.date, row: tuple) -> str:
+        """One rating per answer, in one transaction: ``row`` is ``(day, question, status, sources_json,
+        rating or None, answer_id)``. No rating, or the same rating as the one kept, deletes it
+        (``"removed"``, or ``"ignored"`` if there was none); another rating replaces it (``"replaced"``);
+        a first rating is inserted (``"kept"``)."""
 
     @abstractmethod
     def _select_groups(self, cutoff: dt.date, limit: int) -> list[tuple]:

@@ -1,7 +1,9 @@
 """``python -m index``: build, update, inspect and roll back the index.
 
 Exit codes: 0 done; 1 done, but some articles were skipped; 2 nothing was
-written (bad folder, another writer running, strict mode, model problem).
+written (bad folder, another writer running, strict mode, a version that would
+be empty or lose more than half the articles without ``--allow-shrink``, model
+problem).
 """
 
 from __future__ import annotations
@@ -24,6 +26,10 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument("--content", type=Path, help="articles folder (FAQBOT_CONTENT_DIR, default content/)")
             p.add_argument("--model", help="embedding model name or path (FAQBOT_EMBEDDING_MODEL)")
             p.add_argument("--strict", action="store_true", help="abort and keep the live index if any article fails")
+            p.add_argument(
+                "--allow-shrink", action="store_true",
+                help="make the new version live even if it holds no article or lost more than half of them",
+            )
         p.add_argument("--json", action="store_true", help="print one JSON object")
 
     build = sub.add_parser("build", help="full build: re-embed every article")
@@ -68,6 +74,7 @@ def _build(args, settings) -> int:
             settings,
             full=args.command == "build",
             strict=args.strict,
+            allow_shrink=args.allow_shrink,
             progress=not args.json and sys.stderr.isatty(),
         )
     except (IndexProblem, ModelLoadError, FileNotFoundError) as exc:

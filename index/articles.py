@@ -70,6 +70,27 @@ def list_article_files(content_dir: Path) -> list[Path]:
     return files
 
 
+def article_path(content_dir: Path, source: str) -> Path:
+    """The file of ``source`` under ``content_dir``, refused if it resolves outside the folder.
+
+    A symbolic link in the content folder could otherwise publish any file the
+    app can read (``ln -s ../.env content/config.md``): the check is on the
+    resolved path, so links that stay inside the folder keep working.
+
+    Raises:
+        ArticleError: the path, once links are followed, leaves the content folder.
+    """
+    path = content_dir / source
+    try:
+        resolved = path.resolve(strict=False)
+        root = content_dir.resolve(strict=True)
+    except (OSError, RuntimeError) as exc:  # a loop of links, an unreadable folder
+        raise ArticleError(f"cannot resolve the file's path: {exc}") from None
+    if not resolved.is_relative_to(root):
+        raise ArticleError("links to a file outside the content folder; refused")
+    return path
+
+
 def load_articles(content_dir: Path) -> tuple[list[Article], list[LoadFailure]]:
     """Load every article under ``content_dir``.
 
@@ -85,7 +106,7 @@ def load_articles(content_dir: Path) -> tuple[list[Article], list[LoadFailure]]:
     for path in list_article_files(content_dir):
         source = path.relative_to(content_dir).as_posix()
         try:
-            article = load_article(path, source)
+            article = load_article(article_path(content_dir, source), source)
         except ArticleError as exc:
             failures.append(LoadFailure(source, str(exc)))
             continue
@@ -174,11 +195,25 @@ def parse_markdown(text: str, source: str, digest: str) -> Article:
         source=source,
         title=title,
         body=body.strip() + "\n",
-        url=_as_text(meta.get("url")),
+        url=public_url(meta.get("url")),
         updated=_as_text(meta.get("updated")),
         lang=lang,
         sha256=digest,
     )
+
+
+def public_url(value: object) -> str | None:
+    """The article's ``url`` if it is an http(s) address; anything else (``javascript:``…) is refused.
+
+    Raises:
+        ArticleError: the value is not an http:// or https:// address.
+    """
+    url = _as_text(value)
+    if url is None:
+        return None
+    if not re.match(r"https?://[^\s/?#]+", url, re.IGNORECASE) or any(ch in url for ch in "\"<>` \t\n"):
+        raise ArticleError(f"url must be an http:// or https:// address, not {url[:60]!r}")
+    return url
 
 
 def _first_heading(body: str) -> str | None:
@@ -205,7 +240,7 @@ def parse_html(text: str, source: str, digest: str) -> Article:
         raise ArticleError("no main text found in the HTML page")
     if not title:
         raise ArticleError("HTML page has no title")
-    return Article(source=source, title=title, body=markdown, url=url, lang=lang or "fr", sha256=digest)
+    return Article(source=source, title=title, body=markdown, url=public_url(url), lang=lang or "fr", sha256=digest)
 
 
 def parse_scraped_text(text: str, source: str, digest: str) -> Article:

@@ -9,6 +9,7 @@ content.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import asdict, dataclass, field
@@ -22,12 +23,15 @@ from index.articles import Article, LoadFailure, load_articles
 from index.chunking import Chunk, chunk_article, chunk_size_for_model
 from index.embedder import Embedder, load_embedder
 from index.store import (
+    MANIFEST_FILE,
     UNITS_SCHEME,
+    VERSIONS_DIR,
     IndexCorrupt,
     IndexMissing,
     IndexProblem,
     LoadedIndex,
     append_history,
+    current_version_name,
     load_current,
     now_iso,
     write_version,
@@ -44,6 +48,23 @@ class IndexBusy(IndexProblem):
 
 class UpdateAborted(IndexProblem):
     """``strict`` was asked and some articles failed: the live index was kept."""
+
+
+class ShrinkRefused(IndexProblem):
+    """The new version would hold no article, or lose more than half of them: the live index was kept.
+
+    An emptied or unmounted content folder must not become the live index (and
+    the next restart's index); ``allow_shrink`` says the loss is intended.
+    """
+
+
+def shrink_problem(before: int, after: int) -> str | None:
+    """Why a version going from ``before`` to ``after`` articles must not go live, or None."""
+    if after == 0:
+        return f"the new index would hold 0 articles instead of {before}"
+    if before and before - after > before / 2:
+        return f"the new index would hold {after} articles instead of {before} (more than half removed)"
+    return None
 
 
 @dataclass
@@ -118,6 +139,7 @@ def sync_index(
     progress: bool = False,
     articles: tuple[list[Article], list[LoadFailure]] | None = None,
     wait_for_lock: float = 0.0,
+    allow_shrink: bool = False,
 ) -> UpdateReport:
     """Bring the index in ``settings.index_dir`` in line with the articles.
 
@@ -130,10 +152,13 @@ def sync_index(
         articles: already loaded articles and failures (website sources);
             read from ``settings.content_dir`` when None.
         wait_for_lock: seconds to wait for another writer before giving up.
+        allow_shrink: make the new version live even if it holds no article or
+            lost more than half of them (refused otherwise, and recorded in the history).
 
     Raises:
         IndexBusy: another process holds the lock.
         UpdateAborted: strict mode and some article failed.
+        ShrinkRefused: the new version would be empty or lose more than half the articles.
     """
     started = time.perf_counter()
     lock = index_lock(settings.index_dir, wait_for_lock)
@@ -144,12 +169,22 @@ def sync_index(
             f"another build or update is running on {settings.index_dir}; try again when it ends"
         ) from None
     try:
-        return _sync_locked(settings, embedder, full, strict, progress, articles, started)
+        return _sync_locked(settings, embedder, full, strict, progress, articles, started, allow_shrink)
     finally:
         lock.release()
 
 
-def _sync_locked(settings, embedder, full, strict, progress, articles, started) -> UpdateReport:
+def _live_article_count(index_dir: Path) -> int:
+    """How many articles the live version holds, from its manifest alone (0 when there is none)."""
+    name = current_version_name(index_dir)
+    try:
+        manifest = json.loads((index_dir / VERSIONS_DIR / str(name) / MANIFEST_FILE).read_text(encoding="utf-8"))
+        return len(manifest.get("articles", {}))
+    except (OSError, ValueError, AttributeError):
+        return 0
+
+
+def _sync_locked(settings, embedder, full, strict, progress, articles, started, allow_shrink=False) -> UpdateReport:
     loaded, failures = articles if articles is not None else load_sources(settings)
     embedder = embedder or load_embedder(settings.embedding_model)
     prev, reason = _reusable_previous(settings, embedder, full)
@@ -214,6 +249,18 @@ def _sync_locked(settings, embedder, full, strict, progress, articles, started) 
             # Nothing to write, but staff should still see which articles keep failing.
             append_history(settings.index_dir, {"time": now_iso(), **report.to_dict()})
         return report
+
+    if not allow_shrink:
+        before = len(prev_articles) if prev else _live_article_count(settings.index_dir)
+        problem = shrink_problem(before, len(by_source))
+        if problem:
+            message = (
+                f"{problem}; the live index was kept. Check the content folder, or run "
+                "`python -m index update --allow-shrink` if the articles were removed on purpose"
+            )
+            append_history(settings.index_dir, {"time": now_iso(), **report.to_dict(), "error": message})
+            log.error("update refused", extra={"error": message})
+            raise ShrinkRefused(message)
 
     to_embed = [c for src in sorted(by_source) if by_source[src][1] is None for c in by_source[src][0]]
     unit_texts = [

@@ -278,6 +278,9 @@ def load_version(path: Path) -> LoadedIndex:
     ]
     if len(chunks) != index.ntotal:
         raise IndexCorrupt(f"{path.name}: {len(chunks)} chunks but {index.ntotal} vectors")
+    if not chunks:
+        # Nothing to search: the bot cannot serve it, so it is treated like a damaged version.
+        raise IndexCorrupt(f"{path.name}: holds no passages (built from an empty content folder?)")
     loaded = LoadedIndex(path=path, manifest=manifest, chunks=chunks, faiss_index=index)
     if UNITS_FILE in blobs and UNIT_VECTORS_FILE in blobs:
         loaded.units = [
@@ -312,7 +315,9 @@ def load_current(index_dir: Path, fallback: bool = True) -> LoadedIndex:
     for name in candidates:
         try:
             loaded = load_version(index_dir / VERSIONS_DIR / name)
-        except IndexCorrupt as exc:
+        except Exception as exc:  # whatever stops a version from loading makes it unusable
+            if not isinstance(exc, IndexCorrupt):
+                exc = IndexCorrupt(f"{name}: cannot be loaded ({type(exc).__name__}: {exc})")
             log.error("index version unusable", extra={"version": name, "error": str(exc)})
             problems.append(str(exc))
             continue

@@ -211,10 +211,29 @@ def test_unanswered_questions_are_kept_scrubbed(client, staff):
 
 
 def test_rate_limit_per_minute():
+    """A spoofed X-Forwarded-For (no proxy is trusted by default) does not make a new client."""
     with running_app(rate_limit_per_minute=3) as url:
-        client = Client(url, verbose=False)
-        results = [client.predict(FR_QUESTION, api_name="/ask") for _ in range(4)]
+        results = [
+            Client(url, verbose=False, headers={"X-Forwarded-For": f"203.0.113.{i}"}).predict(FR_QUESTION, api_name="/ask")
+            for i in range(4)
+        ]
     assert [r["reason"] for r in results[:3]] == [None, None, None], results[:3]
     assert results[3]["status"] == "no_answer"
     assert results[3]["reason"] == "rate_limited", results[3]
     assert results[3]["citations"] == []
+
+
+# --- the probe script (bench/probe_app.py) ---------------------------------------------------
+
+
+def test_probe_script_finds_nothing_failing(server, capsys):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    from probe_app import main as probe
+
+    code = probe([server, "--staff-password", STAFF_PASSWORD])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "FAILS" not in out and out.count("HOLDS") >= 9, out

@@ -247,3 +247,51 @@ def test_several_bad_files_each_reported(tmp_path):
     assert [a.source for a in loaded] == ["ok.md"]
     assert sorted(f.source for f in failures) == sorted(f"bad/{n}" for n in BAD_FILES)
     assert all(f.error.strip() for f in failures)
+
+
+def test_link_to_a_file_outside_the_content_folder_is_refused(tmp_path):
+    content = tmp_path / "content"
+    _write(content, "ok.md", GOOD_MD)
+    secret = _write(tmp_path, ".env", "FAQBOT_STAFF_PASSWORD=secret-value\n")
+    (content / "config.md").symlink_to(Path("..") / ".env")
+    (content / "abs.md").symlink_to(secret)
+    outside = _write(tmp_path / "elsewhere", "notes.md", GOOD_MD.replace("/ok", "/notes"))
+    (content / "linked").symlink_to(outside.parent, target_is_directory=True)
+    _write(content, "_drafts/other.md", GOOD_MD.replace("/ok", "/other"))
+    (content / "inside.md").symlink_to(Path("_drafts") / "other.md")  # a link that stays inside is fine
+    articles, failures = load_articles(content)
+    assert sorted(a.source for a in articles) == ["inside.md", "ok.md"]
+    refused = {f.source: f.error for f in failures}
+    assert {"config.md", "abs.md"} <= set(refused), failures
+    assert all("outside the content folder" in refused[name] for name in ("config.md", "abs.md"))
+    assert not any("secret-value" in a.body for a in articles)
+
+
+def test_article_path_is_checked_against_the_content_folder(tmp_path):
+    content = tmp_path / "content"
+    _write(content, "ok.md", GOOD_MD)
+    _write(tmp_path, "secret.md", GOOD_MD)
+    (content / "link.md").symlink_to(tmp_path / "secret.md")
+    assert articles_mod.article_path(content, "ok.md") == (content / "ok.md")
+    for source in ("link.md", "../secret.md", "/etc/passwd"):
+        with pytest.raises(articles_mod.ArticleError):
+            articles_mod.article_path(content, source)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["javascript:alert(document.cookie)", "JavaScript:alert(1)", "data:text/html,<script>alert(1)</script>",
+     "//evil.example/x", "ftp://clinique.example/a", 'https://x.example/" onmouseover="alert(1)'],
+)
+def test_only_http_urls_are_accepted(tmp_path, url):
+    _write(tmp_path, "a.md", f"---\ntitle: Un article\nurl: '{url}'\n---\nUn texte lisible.\n")
+    articles, failures = load_articles(tmp_path)
+    assert articles == []
+    assert "http://" in failures[0].error
+
+
+def test_article_page_never_links_a_script_url():
+    from ui.render import article_page
+
+    page = article_page("Titre", "Texte.", "javascript:alert(1)", None)
+    assert "javascript:" not in page

@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from app_server import STAFF_PASSWORD, app_server_fixture
+from app_server import STAFF_PASSWORD, app_server_fixture, free_port
 
 pytestmark = pytest.mark.browser
 
@@ -35,9 +35,16 @@ FR_QUESTION = "Pourquoi ne proposez-vous pas les exosomes ?"
 TIMEOUT_MS = 20_000
 # Gradio translates its own labels with the browser's language (the tests browse in French).
 LIKE_BUTTON = '#faq-chat button[aria-label="J\'aime"], #faq-chat button[aria-label="Like"]'
+DISLIKE_BUTTON = (
+    '#faq-chat button[aria-label="Je n\'aime pas"], #faq-chat button[aria-label="Dislike"], '
+    '#faq-chat button[aria-label="Disliked"]'
+)
 LOGIN_BUTTON = re.compile(r"^(Connexion|Login)$")
 
-server = app_server_fixture(scope="module")
+# The clinic's site that embeds the chat: another origin, allowed by FAQBOT_FRAME_ANCESTORS.
+SITE_PORT = free_port()
+SITE = f"http://127.0.0.1:{SITE_PORT}"
+server = app_server_fixture(scope="module", extra_env={"FAQBOT_FRAME_ANCESTORS": f"'self' {SITE}"})
 
 
 @pytest.fixture(scope="module")
@@ -171,6 +178,32 @@ def test_thumbs_up_is_recorded_for_staff(page, server):
     assert rated[0][4] == "👍", rated
 
 
+def _ratings_of(server, question: str, expected: list[str]) -> list[str]:
+    """The staff view's ratings of ``question``, polled until they equal ``expected`` (or 15 s pass)."""
+    client = staff_client(server)
+    deadline = time.monotonic() + 15
+    seen: list[str] = []
+    while time.monotonic() < deadline:
+        _unanswered, feedback = client.predict(api_name="/staff_lists")
+        seen = [r[4] for r in feedback["data"] if r[1] == question]
+        if seen == expected:
+            break
+        time.sleep(0.5)
+    return seen
+
+
+def test_one_rating_per_answer_changed_and_undone(page, server):
+    box = open_chat(page, server)
+    question = "Combien de séances de laser vasculaire faut-il ?"
+    ask(page, box, question)
+    page.locator(LIKE_BUTTON).last.click()
+    assert _ratings_of(server, question, ["👍"]) == ["👍"]
+    page.locator(DISLIKE_BUTTON).last.click()
+    assert _ratings_of(server, question, ["👎"]) == ["👎"]
+    page.locator(DISLIKE_BUTTON).last.click()  # the same button again takes the rating back
+    assert _ratings_of(server, question, []) == []
+
+
 def test_typed_html_is_shown_as_text_and_never_run(page, server):
     box = open_chat(page, server)
     for text in ('<img src=x onerror="window.__xss=1">', "<script>window.__xss=2</script>"):
@@ -210,14 +243,29 @@ def test_phone_width(browser, server):
 
 
 def test_embed_example(page, server, tmp_path):
+    """The clinic's site (an allowed origin) frames the chat; a page from anywhere else cannot."""
+    import functools
+    import http.server
+    import threading
+
     source = (ROOT / "examples" / "embed.html").read_text(encoding="utf-8")
     assert "http://127.0.0.1:7860/" in source
     embed = tmp_path / "embed.html"
     embed.write_text(source.replace("http://127.0.0.1:7860/", server + "/"), encoding="utf-8")
-    page.goto(embed.as_uri())
-    frame = page.frame_locator("iframe.faq-frame")
-    expect(frame.get_by_label("Votre question")).to_be_visible()
-    shot(page, "embed")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    site = http.server.ThreadingHTTPServer(("127.0.0.1", SITE_PORT), handler)
+    threading.Thread(target=site.serve_forever, daemon=True).start()
+    try:
+        page.goto(f"{SITE}/embed.html")
+        frame = page.frame_locator("iframe.faq-frame")
+        expect(frame.get_by_label("Votre question")).to_be_visible()
+        shot(page, "embed")
+    finally:
+        site.shutdown()
+        site.server_close()
+    page.goto(embed.as_uri())  # not an allowed ancestor: the browser refuses to show the chat
+    page.wait_for_timeout(1500)
+    expect(page.frame_locator("iframe.faq-frame").get_by_label("Votre question")).to_have_count(0)
 
 
 # --- staff view ---------------------------------------------------------------------------

@@ -87,7 +87,8 @@ def test_update_after_edit_reembeds_only_that_article(settings, small_content):
     assert report.chunks_embedded == len(laser_chunks)
     assert report.units_embedded == len([u for u in new.units if u.source == "laser.md"]) > 0
     assert len(emb.embedded) == report.chunks_embedded + report.units_embedded
-    assert set(emb.embedded) == {c.embedding_text for c in laser_chunks}
+    assert {c.embedding_text for c in laser_chunks} <= set(emb.embedded)
+    assert not any("peeling" in text.lower() for text in emb.embedded)
     assert any("picote à peine" in c.text for c in laser_chunks)
     # The untouched article kept its chunks and vectors.
     assert [(c.id, c.text) for c in new.chunks if c.source == "peeling.md"] == old_peeling
@@ -212,3 +213,64 @@ def test_update_from_empty_index_dir_builds(tmp_path, small_content):
     report = sync_index(settings, embedder=EMB)
     assert report.added == ["laser.md", "peeling.md"]
     assert report.version == 1
+
+
+# --- a build that would empty or halve the index is not made live --------------------------
+
+
+def test_update_on_an_empty_content_folder_keeps_the_live_version(settings, small_content):
+    from index.build import ShrinkRefused
+
+    first = sync_index(settings, embedder=EMB, full=True)
+    for path in small_content.iterdir():
+        path.unlink()
+    with pytest.raises(ShrinkRefused, match="0 articles instead of 2"):
+        sync_index(settings, embedder=EMB)
+    assert current_version_name(settings.index_dir) == f"v{first.version:06d}"
+    assert list_versions(settings.index_dir) == [f"v{first.version:06d}"]
+    last = read_history(settings.index_dir)[0]
+    assert last["written"] is False and "0 articles instead of 2" in last["error"]
+
+
+def test_losing_more_than_half_the_articles_needs_allow_shrink(tmp_path, content_dir):
+    from index.build import ShrinkRefused
+
+    settings = make_settings(tmp_path, content_dir)
+    before = sync_index(settings, embedder=EMB, full=True).articles
+    files = sorted(content_dir.glob("*.md"))
+    for path in files[: len(files) // 2 + 1]:
+        path.unlink()
+    with pytest.raises(ShrinkRefused):
+        sync_index(settings, embedder=EMB)
+    with pytest.raises(ShrinkRefused):
+        sync_index(settings, embedder=EMB, full=True)
+    report = sync_index(settings, embedder=EMB, allow_shrink=True)
+    assert report.written and report.articles < before / 2
+
+
+def test_losing_half_or_less_is_an_ordinary_update(settings, small_content):
+    sync_index(settings, embedder=EMB, full=True)
+    (small_content / "peeling.md").unlink()
+    assert sync_index(settings, embedder=EMB).articles == 1
+
+
+def test_first_build_of_an_empty_folder_is_refused(tmp_path):
+    from index.build import ShrinkRefused
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ShrinkRefused, match="0 articles"):
+        sync_index(make_settings(tmp_path, empty), embedder=EMB, full=True)
+
+
+def test_cli_update_refuses_to_shrink_without_the_flag(tmp_path, small_content, monkeypatch, capsys):
+    from index.__main__ import main
+
+    monkeypatch.setenv("FAQBOT_EMBEDDING_MODEL", "hashing-64")
+    args = ["--content", str(small_content), "--index-dir", str(tmp_path / "index")]
+    assert main(["build", *args]) == 0
+    for path in small_content.iterdir():
+        path.unlink()
+    assert main(["update", *args]) == 2
+    assert "--allow-shrink" in capsys.readouterr().err
+    assert main(["update", *args, "--allow-shrink"]) == 0

@@ -262,3 +262,9 @@ def test_fast_query_path_gives_the_library_vector():
     library = minilm._model.encode_query([question], normalize_embeddings=True, convert_to_numpy=True)[0]
     assert fast.shape == library.shape
     assert np.allclose(fast, library, atol=1e-5)
+
+
+@pytest.mark.model
+def test_real_model_takes_a_lone_surrogate(real_bot):
+    answer = real_bot.ask("microneedling \ud800 séances ?")
+    assert answer.status in ("answered", "no_answer")

@@ -251,3 +251,14 @@ def test_service_keeps_unanswered_questions_in_the_configured_store(backend_sett
         reader.close()
     finally:
         service.store.close()
+
+
+def test_one_rating_per_answer_on_every_backend(open_store):
+    store = open_store()
+    assert store.record_feedback("q", "answered", ["a.md"], True, answer_id="x1") == "kept"
+    assert store.record_feedback("q", "answered", ["a.md"], False, answer_id="x1") == "replaced"
+    assert [r["rating"] for r in store.feedback_rows()] == [-1]
+    assert store.record_feedback("q", "answered", ["a.md"], False, answer_id="x1") == "removed"
+    assert store.feedback_rows() == []
+    assert store.record_feedback("q", "emergency", [], False, answer_id="x2") == "ignored"
+    assert store.feedback_rows() == []

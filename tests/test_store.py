@@ -199,3 +199,21 @@ def test_manifest_is_plain_json(settings):
     assert manifest["files"][FAISS_FILE] == hashlib.sha256(
         (settings.index_dir / VERSIONS_DIR / "v000001" / FAISS_FILE).read_bytes()
     ).hexdigest()
+
+
+def test_a_version_that_cannot_be_served_falls_back_to_the_previous_one(tmp_path, small_content):
+    """An empty version is treated like a damaged one, also by the bot."""
+    from bot.engine import Bot
+    from index.store import write_version
+
+    settings = make_settings(tmp_path, small_content)
+    sync_index(settings, embedder=EMB, full=True)
+    first = load_current(settings.index_dir)
+    manifest = {k: v for k, v in first.manifest.items() if k not in ("version", "files", "built_at")}
+    write_version(settings.index_dir, [], np.zeros((0, EMB.dimension), dtype=np.float32), {**manifest, "articles": {}})
+    assert current_version_name(settings.index_dir) == "v000002"
+    loaded = load_current(settings.index_dir)
+    assert loaded.version == 1
+    assert "v000002" in loaded.warnings[0] and "no passages" in loaded.warnings[0]
+    bot = Bot(settings, embedder=EMB)
+    assert bot.index_manifest["version"] == 1

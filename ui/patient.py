@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import gradio as gr
 
 from bot.service import ClinicService
@@ -95,17 +97,22 @@ def build_patient_ui(service: ClinicService, settings: Settings) -> gr.Blocks:
             ]
             state = dict(state)
             state[len(history) - 1] = {
+                "id": uuid.uuid4().hex,
                 "question": message,
                 "status": answer.status,
                 "sources": [c.source for c in answer.citations],
             }
             return "", history, state
 
-        def rate(state: dict, data: gr.LikeData):
+        def rate(state: dict, data: gr.LikeData, request: gr.Request):
             index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
             info = state.get(index) or state.get(str(index))
-            if info:
-                service.feedback(info["question"], info["status"], info["sources"], bool(data.liked))
+            # The chat sends True (like), False (dislike) or "" when the patient clicks the same button again.
+            if not info or data.liked not in (True, False, "", None):
+                return
+            liked = data.liked if isinstance(data.liked, bool) else None
+            client = request.client.host if request is not None and request.client else ""
+            service.feedback(info["question"], info["status"], info["sources"], liked, info.get("id"), client)
 
         outputs = [box, chatbot, asked]
         box.submit(respond, [box, chatbot, asked], outputs, api_name="ask_chat", concurrency_limit=8)

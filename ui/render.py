@@ -147,7 +147,7 @@ def article_page(title: str, body_markdown: str, url: str | None, updated: str |
     meta = []
     if updated:
         meta.append(f"Mis à jour le {esc(updated)}")
-    if url:
+    if url and url.lower().startswith(("http://", "https://")):  # never a javascript: link
         meta.append(f'Version publiée : <a href="{esc(url)}">{esc(url)}</a>')
     return (
         '<!doctype html><html lang="fr"><head><meta charset="utf-8">'

@@ -43,14 +43,16 @@ def _trace_tables(answer) -> tuple[dict, list[list]]:
     return decision, rows
 
 
-def build_staff_ui(service: ClinicService | None, settings: Settings) -> gr.Blocks:
-    """The staff tabs, or a page explaining how to enable them when no password is set."""
-    with gr.Blocks(title="Vue équipe", analytics_enabled=False) as demo:
+def build_staff_ui(service: ClinicService | None, settings: Settings, disabled_reason: str = "") -> gr.Blocks:
+    """The staff tabs, or a page explaining how to enable them (``service`` is None)."""
+    # Uploaded eval files are deleted after an hour.
+    with gr.Blocks(title="Vue équipe", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
         gr.Markdown("## Vue équipe : tester et suivre l'assistant")
-        if service is None or not settings.staff_password:
+        if service is None:
             gr.Markdown(
-                "La vue équipe est **désactivée** : définissez la variable `FAQBOT_STAFF_PASSWORD` "
-                "puis redémarrez l'application."
+                "La vue équipe est **désactivée** : définissez `FAQBOT_STAFF_USERS` (comptes nommés) ou "
+                "`FAQBOT_STAFF_PASSWORD` (12 caractères au moins) puis redémarrez l'application."
+                + (f"\n\nRaison : {disabled_reason}" if disabled_reason else "")
             )
             return demo
         with gr.Tab("Tester une question"):
@@ -90,6 +92,7 @@ def build_staff_ui(service: ClinicService | None, settings: Settings) -> gr.Bloc
             run.click(evaluate, [upload], [metrics, table], api_name="staff_eval")
 
         with gr.Tab("Index"):
+            fallback_note = gr.Markdown(elem_id="staff-fallback")
             status = gr.JSON(label="État de l'index")
             with gr.Row():
                 refresh = gr.Button("Actualiser")
@@ -110,19 +113,27 @@ def build_staff_ui(service: ClinicService | None, settings: Settings) -> gr.Bloc
                     for h in service.history()
                 ]
 
+            def fallback_text(info: dict) -> str:
+                if not info.get("fallback"):
+                    return ""
+                return (f"**Attention : la version {info['version']} est servie à la place de la version "
+                        f"{info['live_version']}**, qui ne se charge pas : {info['fallback_reason']}")
+
             def show_status():
-                return service.index_status(), history_rows()
+                info = service.index_status()
+                return fallback_text(info), info, history_rows()
 
             def do_reindex():
                 try:
                     report = service.reindex()
                 except Exception as exc:  # shown to staff as a message, the chat keeps the old index
                     raise gr.Error(f"Mise à jour impossible : {exc}") from None
-                return report.to_dict(), service.index_status(), history_rows()
+                info = service.index_status()
+                return report.to_dict(), fallback_text(info), info, history_rows()
 
-            refresh.click(show_status, None, [status, history], api_name="staff_index_status")
-            reindex.click(do_reindex, None, [result, status, history], api_name="staff_reindex")
-            demo.load(show_status, None, [status, history], api_name=False)
+            refresh.click(show_status, None, [fallback_note, status, history], api_name="staff_index_status")
+            reindex.click(do_reindex, None, [result, fallback_note, status, history], api_name="staff_reindex")
+            demo.load(show_status, None, [fallback_note, status, history], api_name=False)
 
         with gr.Tab("Sans réponse et avis"):
             gr.Markdown(
