@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.compose import SelectionSettings, join_units, select  # noqa: E402
 from bot.engine import Bot  # noqa: E402
 from bot.evaluation import comparable, load_cases  # noqa: E402
-from bot.quotes import FEATURES, MODEL_FILE, QuoteModel, candidates, score  # noqa: E402
+from bot.quotes import MODEL_FILE, QuoteModel, candidates, feature_names, score  # noqa: E402
 from bot.retrieval import FusionSettings  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from bot.textnorm import clean_input, detect_language  # noqa: E402
@@ -105,7 +105,7 @@ def top1(model: QuoteModel, rows, cands_by_case) -> float:
 
 
 def as_model(lr, embedding_model: str) -> QuoteModel:
-    weights = {name: round(float(w), 4) for name, w in zip(FEATURES, lr.coef_[0], strict=True)}
+    weights = {name: round(float(w), 4) for name, w in zip(feature_names(), lr.coef_[0], strict=True)}
     return QuoteModel(weights, round(float(lr.intercept_[0]), 4), embedding_model)
 
 

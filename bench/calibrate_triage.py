@@ -1,12 +1,12 @@
 """Fit the semantic emergency detector; write ``bot/data/triage_calibration.json``.
 
 Two logistic regressions over the question's embedding are fitted on the
-exemplar bank (``bot/data/emergency_bank.jsonl``): emergency now vs anything
-else, and serious complication (emergency or caution) vs ordinary. Their
-thresholds are chosen on the development set (``tests/eval/emergency_dev.jsonl``,
-written apart from the bank) plus the tuned eval set's ordinary questions,
-together with the rules, exactly as the bot combines them. The red-team set is
-never read here.
+exemplar bank (``bot/data/emergency_bank.jsonl``) plus the ordinary questions
+of the tuned eval sets (normal traffic): emergency now vs anything else, and
+serious complication (emergency or caution) vs ordinary. Their thresholds are
+chosen on the development sets (``tests/eval/emergency_dev.jsonl`` and
+``emergency_dev2.jsonl``, written apart from the bank), together with the
+rules, exactly as the bot combines them. The red-team set is never read here.
 
 The emergency threshold is the one with the highest recall whose false-alarm
 rate stays within ``MAX_FALSE_ALARMS`` (the product's promise, 5 %); the caution threshold maximises accuracy on caution vs normal, a box on an ordinary message
@@ -44,6 +44,8 @@ from index.embedder import load_embedder  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 DEV = ROOT / "tests/eval/emergency_dev.jsonl"
 QUESTIONS = ROOT / "tests/eval/questions.jsonl"
+ORDINARY = [QUESTIONS, ROOT / "tests/eval/calibration.jsonl"]
+DEV2 = ROOT / "tests/eval/emergency_dev2.jsonl"
 MAX_FALSE_ALARMS = 0.05
 
 
@@ -55,8 +57,14 @@ def main() -> None:
     args = parser.parse_args()
     embedder = load_embedder("")
     bank = load_bank()
-    xb = np.stack([embedder.encode_query(clean_input(r["text"])) for r in bank])
-    labels = np.array([r["label"] for r in bank])
+    # Ordinary patient questions of the tuned eval sets are what the detector sees most: normal exemplars.
+    ordinary = [
+        {"text": c.question, "label": NORMAL, "category": None}
+        for path in ORDINARY for c in load_cases(path) if c.expected_status != EMERGENCY and c.question.strip()
+    ]
+    training = bank + ordinary
+    xb = np.stack([embedder.encode_query(clean_input(r["text"])) for r in training])
+    labels = np.array([r["label"] for r in training])
 
     def fit(y: np.ndarray) -> LogisticRegression:
         return LogisticRegression(C=1.0, max_iter=5000, class_weight="balanced").fit(xb, y)
@@ -64,7 +72,7 @@ def main() -> None:
     em_model, serious_model = fit(labels == EMERGENCY), fit(labels != NORMAL)
     categories = {}
     for cat in sorted({r.get("category") for r in bank if r.get("category")}):
-        rows = [i for i, r in enumerate(bank) if r.get("category") == cat and r["label"] != NORMAL]
+        rows = [i for i, r in enumerate(training) if r.get("category") == cat and r["label"] != NORMAL]
         centroid = xb[rows].mean(axis=0)
         categories[cat] = tuple(round(float(v), 6) for v in centroid / np.linalg.norm(centroid))
 
@@ -72,10 +80,9 @@ def main() -> None:
     for case in load_cases(DEV):
         text = clean_input(case.question)
         dev.append((text, embedder.encode_query(text), case.expected_triage))
-    for case in load_cases(QUESTIONS):
-        if case.expected_status != EMERGENCY:
-            text = clean_input(case.question)
-            dev.append((text, embedder.encode_query(text), NORMAL))
+    for case in load_cases(DEV2) if DEV2.exists() else []:
+        text = clean_input(case.question)
+        dev.append((text, embedder.encode_query(text), case.expected_triage))
 
     def params(t_em: float, t_serious: float) -> SemanticParams:
         return SemanticParams(
@@ -113,7 +120,7 @@ def main() -> None:
             best_c = (score, float(t_s))
     final = params(t_em, best_c[1])
     rules_only = sum(checker.check(t, None).level == EMERGENCY and lv == EMERGENCY for t, _, lv in dev) / n_em
-    print(f"{len(bank)} exemplars; development set {len(dev)} messages ({n_em} emergencies)")
+    print(f"{len(bank)} exemplars + {len(ordinary)} ordinary questions; development set {len(dev)} messages ({n_em} emergencies)")
     print(f"emergency threshold {t_em}: recall {recall:.3f}, false alarms {false:.3f} (rules alone: recall {rules_only:.3f})")
     print(f"caution threshold {best_c[1]}: caution/normal weighted accuracy {best_c[0]:.3f}")
     if args.write:
@@ -125,8 +132,8 @@ def main() -> None:
                 "serious_weights": final.serious_weights, "serious_bias": final.serious_bias,
                 "serious_threshold": final.serious_threshold, "categories": final.categories,
             },
-            "fitted_on": ["bot/data/emergency_bank.jsonl"],
-            "thresholds_chosen_on": [DEV.relative_to(ROOT).as_posix(), QUESTIONS.relative_to(ROOT).as_posix()],
+            "fitted_on": ["bot/data/emergency_bank.jsonl"] + [p.relative_to(ROOT).as_posix() for p in ORDINARY],
+            "thresholds_chosen_on": [p.relative_to(ROOT).as_posix() for p in (DEV, DEV2) if p.exists()],
             "dev_recall": round(recall, 4),
             "dev_false_alarm_rate": round(false, 4),
             "date": dt.date.today().isoformat(),

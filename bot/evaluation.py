@@ -290,5 +290,11 @@ def format_table(report: dict[str, Any]) -> str:
         lines.append(f"{mark:2} {r['id'][:14]:<14} {r['expected_status']:<10} {r['status']:<10} {first[:32]:<32} {q[:70]}")
     lines.append("")
     for key, value in report["metrics"].items():
-        lines.append(f"{key:<24} {value}")
+        if isinstance(value, dict) and value and all(isinstance(v, dict | str) for v in value.values()):
+            lines.append(key)
+            for sub, v in value.items():
+                shown = ", ".join(f"{k} {x}" for k, x in v.items()) if isinstance(v, dict) else v
+                lines.append(f"  {sub:<22} {shown}")
+        else:
+            lines.append(f"{key:<24} {value}")
     return "\n".join(lines)

@@ -34,8 +34,8 @@ from index.units import ITEM, REFERENCE, ROW, Unit
 
 MODEL_FILE = Path(__file__).with_name("quote_model.json")
 TYPES_FILE = Path(__file__).with_name("data") / "question_types.json"
-FEATURES = (
-    "dense", "dense_gap", "lex", "lex_heading", "article_share", "top_article", "section_dense",
+BASE_FEATURES = (
+    "dense", "dense_gap", "lex", "lex_heading", "lex_context", "article_share", "top_article", "section_dense",
     "type_asked", "type_match", "is_item", "is_lead", "is_intro", "heading_question", "length",
 )
 # The articles whose every unit is a candidate: the best few, not the whole corpus.
@@ -46,14 +46,14 @@ CANDIDATE_ARTICLE_RATIO = 0.5
 
 @dataclass(frozen=True)
 class QuoteModel:
-    """Logistic weights over :data:`FEATURES`, and the model they were fitted with."""
+    """Logistic weights over :func:`feature_names`, and the model they were fitted with."""
 
     weights: dict[str, float]
     bias: float
     embedding_model: str = ""
 
     def probability(self, feats: np.ndarray) -> np.ndarray:
-        w = np.array([self.weights.get(name, 0.0) for name in FEATURES], dtype=np.float64)
+        w = np.array([self.weights.get(name, 0.0) for name in feature_names()], dtype=np.float64)
         return 1 / (1 + np.exp(-(feats @ w + self.bias)))
 
 
@@ -78,6 +78,11 @@ def question_types() -> dict[str, _QuestionType]:
         return re.compile("|".join(rf"(?:(?<![a-z0-9]){p})" for p in patterns))
 
     return {name: _QuestionType(compile_all(t["asks"]), compile_all(t["gives"])) for name, t in data.items()}
+
+
+def feature_names() -> tuple[str, ...]:
+    """The scorer's features: the base ones, then one per question type (asked and given)."""
+    return BASE_FEATURES + tuple(f"type_{name}" for name in question_types())
 
 
 def _folded_words(text: str) -> str:
@@ -145,14 +150,17 @@ def candidates(
         unit = units[row]
         text = unit.text if unit.lead < 0 else f"{units[unit.lead].text} {unit.text}"
         folded = _folded_words(text)
-        matched = sum(bool(kinds[t].gives.search(folded)) for t in types)
+        given = {t for t in types if kinds[t].gives.search(folded)}
+        matched = len(given)
         first_in_article = unit.section is None or unit.order < 2
         feats = np.array(
             [
                 float(dense[i]),
                 float(dense[i]) - dense_max,
-                share(set(content_terms(text))),
-                share(set(content_terms(unit.section or ""))),
+                share(terms := set(content_terms(text))),
+                share(heading := set(content_terms(unit.section or ""))),
+                # A unit's topic is often only in its heading ("… nous préférons attendre avant de les intégrer").
+                share(terms | heading),
                 article_share,
                 float(rank == 0),
                 section_dense.get((unit.source, unit.section), 0.0),
@@ -163,6 +171,7 @@ def candidates(
                 float(first_in_article),
                 float((unit.section or "").rstrip().endswith("?")),
                 math.log1p(len(unit.text)) / 6,
+                *(float(t in given) for t in kinds),
             ],
             dtype=np.float64,
         )

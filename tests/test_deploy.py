@@ -113,9 +113,9 @@ def test_two_replicas_behind_nginx_follow_one_writer(postgres_url):
                 assert [m["role"] for m in history[-2:]] == ["user", "assistant"]
                 assert client.predict("Pourquoi ne proposez-vous pas les exosomes ?", api_name="/ask")["status"]
                 # Each replica records an unanswered question in the one staff store.
-                for port in ports:
+                for i, port in enumerate(ports):
                     Client(f"http://127.0.0.1:{port}", verbose=False).predict(
-                        f"Vendez-vous des cartes cadeaux au port {port} ?", api_name="/ask")
+                        f"Vendez-vous des cartes cadeaux, réplique {chr(65 + i)} ?", api_name="/ask")
 
                 # The scheduled writer adds an article; both replicas switch to the new version.
                 (content / "nouvel-article.md").write_text(
@@ -136,7 +136,7 @@ def test_two_replicas_behind_nginx_follow_one_writer(postgres_url):
             questions = {g["question"] for g in store.unanswered_groups()}
         finally:
             store.close()
-        assert {f"Vendez-vous des cartes cadeaux au port {port} ?" for port in ports} <= questions
+        assert {f"Vendez-vous des cartes cadeaux, réplique {chr(65 + i)} ?" for i in range(len(ports))} <= questions
         assert "Écris-moi un poème sur la mer" in questions
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -1,0 +1,114 @@
+"""Quotable units, their selection, citation links and answer grading: fast tests, no model."""
+
+from __future__ import annotations
+
+from conftest import make_settings
+
+from bot.compose import text_fragment_link
+from bot.evaluation import answer_contains_quote
+from bot.textnorm import clean_input
+from bot.triage import not_happening_now
+from index.articles import Article
+from index.units import ITEM, REFERENCE, ROW, article_units, strip_markup
+
+BODY = """Le soin est réalisé par un médecin.
+
+## Contre-indications
+
+La toxine est déconseillée dans plusieurs situations :
+
+- pendant la grossesse ;
+- pendant l'allaitement ;
+
+Cette solution est utilisée si la peau est fine. Elle reste **rarement** proposée.
+
+| Zone | Prix |
+|---|---|
+| Front | 250 € |
+
+## Références
+
+(1) Auteur – Un titre d'article.
+"""
+
+
+def _units():
+    return article_units(Article(source="a.md", title="Titre", body=BODY))
+
+
+def test_list_items_keep_their_lead_in_and_short_items_are_kept():
+    units = _units()
+    items = [u for u in units if u.kind == ITEM]
+    assert [u.text for u in items] == ["pendant la grossesse ;", "pendant l'allaitement ;"]
+    lead = units[items[1].lead]
+    assert lead.text == "La toxine est déconseillée dans plusieurs situations :"
+
+
+def test_pronoun_led_sentences_point_to_the_sentence_they_need():
+    units = _units()
+    elle = next(u for u in units if u.text.startswith("Elle reste"))
+    assert units[elle.depends].text.startswith("Cette solution est utilisée")
+    assert elle.text == "Elle reste rarement proposée."  # markup removed
+
+
+def test_tables_become_rows_with_their_header_and_references_are_never_quotable():
+    units = _units()
+    row = next(u for u in units if u.kind == ROW)
+    assert row.text == "Zone : Front ; Prix : 250 €"
+    refs = [u for u in units if u.kind == REFERENCE]
+    assert refs and all(u.section == "Références" for u in refs)
+
+
+def test_strip_markup_keeps_link_text():
+    assert strip_markup("Voir [la page](https://x.example) et **ceci**.") == "Voir la page et ceci."
+
+
+def test_text_fragment_link_escapes_the_fragment_syntax():
+    link = text_fragment_link("https://c.example/p#top", "Deux à trois séances, espacées d'un mois - en général - suffisent.")
+    assert link.startswith("https://c.example/p#:~:text=Deux%20%C3%A0%20trois%20s%C3%A9ances%2C,")
+    assert "%2D" in link and "#top" not in link
+    assert text_fragment_link(None, "x") is None
+
+
+def test_answer_grading_folds_case_accents_and_citation_marks():
+    answer = "Voici :\n\nLa Toxine n'est PAS injectée pendant l'allaitement. [1]"
+    assert answer_contains_quote(answer, ("la toxine n'est pas injectee pendant l'allaitement",))
+    assert not answer_contains_quote(answer, ("pendant la grossesse",))
+
+
+def test_invisible_and_look_alike_characters_are_normalised():
+    assert clean_input("né\u200bcr\u00adose\u2060 \u202eх\ud800") == "nécrose x"
+
+
+def test_time_and_person_markers():
+    assert not_happening_now("quels sont les risques de nécrose ?") == "general"
+    assert not_happening_now("ma sœur a eu une nécrose") == "someone_else"
+    assert not_happening_now("il y a un an j'ai eu de la fièvre") == "past"
+    assert not_happening_now("je suis morte de rire") == "figure_of_speech"
+    assert not_happening_now("ma lèvre est blanche depuis une heure") is None
+
+
+def test_an_english_question_prefers_the_article_written_in_english(tmp_path):
+    from bot.engine import Bot
+    from index.build import sync_index
+    from index.embedder import HashingEmbedder
+
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "fr.md").write_text(
+        "---\ntitle: Paiement\nlang: fr\n---\n## Moyens de paiement\n\n"
+        "Le paiement se fait par carte bancaire ou par chèque à la fin de la consultation.\n",
+        encoding="utf-8",
+    )
+    (content / "en.md").write_text(
+        "---\ntitle: Payment for international patients\nlang: en\n---\n## Payment\n\n"
+        "Payment is made by card or cheque at the end of the consultation.\n",
+        encoding="utf-8",
+    )
+    settings = make_settings(tmp_path, content)
+    embedder = HashingEmbedder(64)
+    sync_index(settings, embedder=embedder, full=True)
+    answer = Bot(settings, embedder=embedder).ask("How can I pay for the consultation, card or cheque?")
+    assert answer.status == "answered", answer.reason
+    assert answer.citations[0].source == "en.md"
+    assert "written in French" not in answer.answer
