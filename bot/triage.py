@@ -146,6 +146,16 @@ def load_params(embedding_model: str, path: Path = CALIBRATION_FILE) -> Semantic
     )
 
 
+def says_now(text: str) -> bool:
+    """The message places itself in the present ("depuis une heure", "cet après-midi", "right now")
+    and takes no distance from it (no general question, hypothetical, past or other person)."""
+    norm = normalise_for_rules(text)
+    markers = _context()
+    if not markers["now"].search(norm):
+        return False
+    return not any(markers[k].search(norm) for k in ("figure_of_speech", "hypothetical", "general", "past", "someone_else"))
+
+
 class TriageChecker:
     """Both nets; built once per process."""
 
@@ -175,6 +185,9 @@ class TriageChecker:
             return Triage(EMERGENCY, RULE_CATEGORY.get(rule, category), rule, "rules", p)
         if level == EMERGENCY:
             return Triage(EMERGENCY, category, None, "semantic", p)
+        if level == CAUTION and says_now(text):
+            # A serious complication (semantic net) said to be happening now (time markers).
+            return Triage(EMERGENCY, category, None, "semantic+now", p)
         if rule:
             return Triage(CAUTION, RULE_CATEGORY.get(rule, category), rule, "rules", p)
         if level == CAUTION:
