@@ -511,6 +511,7 @@ def test_bot_switches_version_while_answering(settings):
     bot = Bot(settings, embedder=EMB)
     errors: list[BaseException] = []
     seen: list[int] = []
+    by_thread: list[tuple[int, int]] = []  # (thread, version), in the order answers came back
     stop = threading.Event()
 
     def ask_forever() -> None:
@@ -521,6 +522,7 @@ def test_bot_switches_version_while_answering(settings):
                 assert answer.status in ("answered", "no_answer", "emergency")
                 if "index_version" in answer.trace:
                     seen.append(answer.trace["index_version"])
+                    by_thread.append((threading.get_ident(), answer.trace["index_version"]))
             except BaseException as exc:  # noqa: BLE001 - reported by the test below
                 errors.append(exc)
             i += 1
@@ -537,6 +539,7 @@ def test_bot_switches_version_while_answering(settings):
         assert report.changed == ["lasers.md"] and report.version == 2
         assert bot.maybe_reload() is True
         reloaded_at = len(seen)
+        reloaded_at_by_thread = len(by_thread)
         deadline = time.monotonic() + 10
         while len(seen) < reloaded_at + 20 and time.monotonic() < deadline:
             time.sleep(0.01)
@@ -547,7 +550,13 @@ def test_bot_switches_version_while_answering(settings):
     assert errors == [], repr(errors[:3])
     assert before > 0, "the asking threads never answered"
     assert set(seen) <= {1, 2}
-    assert seen[reloaded_at + 2 :] and set(seen[reloaded_at + 2 :]) == {2}
+    # Each thread may finish the one question it had in flight on the old version, never more:
+    # a thread held back by the scheduler can finish it after the other answered many on the new one.
+    after = by_thread[reloaded_at_by_thread:]
+    for thread in {t for t, _ in after}:
+        mine = [v for t, v in after if t == thread]
+        assert mine.count(1) <= 1 and (not mine[1:] or set(mine[1:]) == {2}), mine
+    assert 2 in seen[reloaded_at:]
     answer = bot.ask(MARKER_QUESTION)
     assert answer.status == "answered"
     assert MARKER in answer.answer
