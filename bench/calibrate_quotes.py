@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.compose import SelectionSettings, join_units, select  # noqa: E402
 from bot.engine import Bot  # noqa: E402
-from bot.evaluation import comparable, load_cases  # noqa: E402
+from bot.evaluation import answer_contains_quote, load_cases  # noqa: E402
 from bot.quotes import MODEL_FILE, QuoteModel, candidates, feature_names, score  # noqa: E402
 from bot.retrieval import FusionSettings  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
@@ -46,11 +46,6 @@ def answerable(files: list[Path]):
         for case in load_cases(path):
             if case.expected_status == "answered" and case.expected_quotes:
                 yield case
-
-
-def _contains(text: str, quotes: tuple[str, ...]) -> bool:
-    body = comparable(text)
-    return any(comparable(q) in body for q in quotes)
 
 
 _VECTORS: dict[str, np.ndarray] = {}
@@ -91,7 +86,7 @@ def unit_rows(bot: Bot, rows):
         cands_by_case.append(cands)
         for c in cands:
             xs.append(c.features)
-            ys.append(int(_contains(c.unit.text, case.expected_quotes)))
+            ys.append(int(answer_contains_quote(c.unit.text, case.expected_quotes)))
             groups.append(i)
     return np.array(xs), np.array(ys), np.array(groups), cands_by_case
 
@@ -100,7 +95,7 @@ def top1(model: QuoteModel, rows, cands_by_case) -> float:
     good = 0
     for (case, *_), cands in zip(rows, cands_by_case, strict=True):
         ranked = score(list(cands), model)
-        good += bool(ranked) and _contains(ranked[0].unit.text, case.expected_quotes)
+        good += bool(ranked) and answer_contains_quote(ranked[0].unit.text, case.expected_quotes)
     return good / len(rows)
 
 
@@ -110,19 +105,18 @@ def as_model(lr, embedding_model: str) -> QuoteModel:
 
 
 def fit_selection(bot: Bot, model: QuoteModel, rows, cands_by_case) -> tuple[SelectionSettings, float, float]:
-    units = bot.retriever.loaded.units
     best = (SelectionSettings(), -1.0, 0.0)
     grid = itertools.product([0.0, 0.2, 0.35, 0.5, 0.7, 1.0], [0.5, 0.7, 0.85, 1.0], [400, 500, 600], [3, 4, 5])
     for keep, other, chars, units_max in grid:
         settings = SelectionSettings(keep, other, chars, units_max)
         correct, lengths = 0, []
         for (case, *_), cands in zip(rows, cands_by_case, strict=True):
-            picked = select(score(list(cands), model), units, bot.retriever.units_by_source, settings.max_units, settings)
+            picked = select(score(list(cands), model), bot.retriever, settings.max_units, settings)
             by_source: dict[str, list] = {}
             for p in picked:
                 by_source.setdefault(p.source, []).append(p.unit)
             text = " ".join(join_units(sorted(us, key=lambda u: u.order)) for us in by_source.values())
-            correct += _contains(text, case.expected_quotes)
+            correct += answer_contains_quote(text, case.expected_quotes)
             lengths.append(len(text))
         rate, median = correct / len(rows), float(np.median(lengths))
         if median <= MAX_MEDIAN_CHARS and rate > best[1] + 1e-9:

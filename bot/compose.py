@@ -24,7 +24,7 @@ from index.units import Unit
 
 @dataclass(frozen=True)
 class SelectionSettings:
-    """How many units to quote; fitted with the quote model (``bench/calibrate.py``).
+    """How many units to quote; fitted with the quote model (``bench/calibrate_quotes.py``).
 
     Attributes:
         keep_ratio: a further unit is quoted if its probability is at least this share of the best.
@@ -54,22 +54,15 @@ class Picked:
 
 
 def select(
-    ranked: list[Candidate], units: list[Unit], first_row: dict[str, list[int]], max_sentences: int,
-    settings: SelectionSettings,
+    ranked: list[Candidate], retriever: Retriever, max_sentences: int, settings: SelectionSettings
 ) -> list[Picked]:
-    """The best unit, then others close to it, each with the units it needs to be understood.
-
-    ``first_row`` maps an article to its unit rows (``lead`` and ``depends`` are article-relative).
-    """
+    """The best unit, then others close to it, each with the units it needs to be understood."""
     if not ranked:
         return []
 
     def with_context(unit: Unit) -> list[Unit]:
         link = unit.lead if unit.lead >= 0 else unit.depends
-        rows = first_row.get(unit.source)
-        if link < 0 or not rows:
-            return [unit]
-        return [units[rows[0] + link], unit]
+        return [unit] if link < 0 else [retriever.unit_at(unit.source, link), unit]
 
     best = ranked[0]
     chosen: list[Candidate] = [best]
@@ -107,15 +100,12 @@ def compose(
 ) -> tuple[list[Picked], list[Citation]]:
     """Choose the quoted units among ``ranked`` and build the numbered citations, most relevant first."""
     settings = settings or SelectionSettings()
-    picked = select(
-        ranked, retriever.loaded.units, retriever.units_by_source, min(max_sentences, settings.max_units), settings
-    )
+    picked = select(ranked, retriever, min(max_sentences, settings.max_units), settings)
     citations: list[Citation] = []
-    meta = {c.source: c for c in retriever.chunks}
     order = list(dict.fromkeys(p.source for p in sorted(picked, key=lambda p: -p.score)))
     for source in order:
         mine = sorted((p for p in picked if p.source == source), key=lambda p: p.unit.order)
-        chunk = meta[source]
+        chunk = retriever.first_chunk[source]
         main = max(mine, key=lambda p: p.score)
         citations.append(
             Citation(
@@ -144,7 +134,7 @@ def join_units(units: list[Unit]) -> str:
     return " ".join(parts)
 
 
-def answer_text(intro: str, picked: list[Picked], citations: list[Citation]) -> str:
+def answer_text(intro: str, citations: list[Citation]) -> str:
     """Intro line, then the quoted units grouped by source, each group ending with its [n]."""
     parts = [f"{c.quote} [{c.n}]" for c in citations]
     return intro + "\n\n" + "\n\n".join(parts)

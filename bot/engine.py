@@ -230,5 +230,5 @@ class Bot:
             answer.trace = trace
             return answer
         native = all(retriever.article_lang.get(c.source) == language for c in citations)
-        body = answer_text(text("intro_native" if native else "intro", language, s), picked, citations)
+        body = answer_text(text("intro_native" if native else "intro", language, s), citations)
         return Answer(question, ANSWERED, None, language, body, citations, trace=trace)

@@ -30,13 +30,14 @@ from bot.topics import uncovered_topics
 from index.chunking import Chunk
 from index.embedder import Embedder
 from index.store import LoadedIndex
+from index.units import Unit
 
 CANDIDATES = 50
 
 
 @dataclass(frozen=True)
 class FusionSettings:
-    """How the three rankings are combined; fitted by ``bench/calibrate.py`` on the tuned eval sets.
+    """How the three rankings are combined; fitted by ``bench/calibrate_quotes.py`` on the tuned eval sets.
 
     Attributes:
         rrf_k: reciprocal-rank constant; small values reward agreement at the top.
@@ -139,7 +140,11 @@ class Retriever:
             for t in terms:
                 self.article_df[t] = self.article_df.get(t, 0) + 1
         self.n_articles = max(1, len(article_terms))
-        self.article_lang = {c.source: c.lang for c in self.chunks}
+        # An article's title, address and language, as carried by its first chunk.
+        self.first_chunk: dict[str, Chunk] = {}
+        for chunk in self.chunks:
+            self.first_chunk.setdefault(chunk.source, chunk)
+        self.article_lang = {src: c.lang for src, c in self.first_chunk.items()}
         self.units_by_source: dict[str, list[int]] = {}
         for row, unit in enumerate(loaded.units):
             self.units_by_source.setdefault(unit.source, []).append(row)
@@ -163,6 +168,10 @@ class Retriever:
         if not qv.nnz:
             return np.zeros(len(self.chunks), dtype=np.float32)
         return np.asarray(self.ngram_columns[:, qv.indices] @ qv.data).ravel()[: len(self.chunks)]
+
+    def unit_at(self, source: str, order: int) -> Unit:
+        """The unit at ``order`` in an article (``lead`` and ``depends`` are such article orders)."""
+        return self.loaded.units[self.units_by_source[source][order]]
 
     def uncovered_topics(self, question: str) -> list[str]:
         """Treatments or practical topics the question names and no article mentions."""

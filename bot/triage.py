@@ -39,6 +39,8 @@ CONTEXT_FILE = DATA_DIR / "triage_context.json"
 CALIBRATION_FILE = DATA_DIR / "triage_calibration.json"
 
 EMERGENCY, CAUTION, NORMAL = "emergency", "caution", "normal"
+# Ways a message keeps a complication away from the present, in the order they are looked for.
+DISTANCES = ("hypothetical", "general", "past", "someone_else")
 
 
 @dataclass(frozen=True)
@@ -106,15 +108,18 @@ def _context() -> dict[str, re.Pattern[str]]:
 
 
 def not_happening_now(text: str) -> str | None:
-    """The kind of distance a message takes from the present (``general``, ``hypothetical``,
-    ``past``, ``someone_else``), or None when it says nothing of the sort or says "now"."""
-    norm = normalise_for_rules(text)
+    """The kind of distance a message takes from the present (``figure_of_speech``, ``general``,
+    ``hypothetical``, ``past``, ``someone_else``), or None when it says nothing of the sort or says "now"."""
+    return _distance(normalise_for_rules(text))
+
+
+def _distance(norm: str) -> str | None:
     markers = _context()
     if markers["figure_of_speech"].search(norm):
         return "figure_of_speech"
     if markers["now"].search(norm):
         return None
-    for kind in ("hypothetical", "general", "past", "someone_else"):
+    for kind in DISTANCES:
         if markers[kind].search(norm):
             return kind
     return None
@@ -149,11 +154,14 @@ def load_params(embedding_model: str, path: Path = CALIBRATION_FILE) -> Semantic
 def says_now(text: str) -> bool:
     """The message places itself in the present ("depuis une heure", "cet après-midi", "right now")
     and takes no distance from it (no general question, hypothetical, past or other person)."""
-    norm = normalise_for_rules(text)
+    return _says_now(normalise_for_rules(text))
+
+
+def _says_now(norm: str) -> bool:
     markers = _context()
     if not markers["now"].search(norm):
         return False
-    return not any(markers[k].search(norm) for k in ("figure_of_speech", "hypothetical", "general", "past", "someone_else"))
+    return not any(markers[k].search(norm) for k in ("figure_of_speech", *DISTANCES))
 
 
 class TriageChecker:
@@ -178,14 +186,15 @@ class TriageChecker:
         """Triage one cleaned message (``vector``: its query embedding, or None when not computed)."""
         rule = emergency_rule(text)
         level, category, p = self.semantic(vector, params)
-        distance = not_happening_now(text) if rule else None
+        norm = normalise_for_rules(text) if rule or level == CAUTION else ""
+        distance = _distance(norm) if rule else None
         if distance == "figure_of_speech":
             rule = None
         if rule and distance is None:
             return Triage(EMERGENCY, RULE_CATEGORY.get(rule, category), rule, "rules", p)
         if level == EMERGENCY:
             return Triage(EMERGENCY, category, None, "semantic", p)
-        if level == CAUTION and says_now(text):
+        if level == CAUTION and _says_now(norm):
             # A serious complication (semantic net) said to be happening now (time markers).
             return Triage(EMERGENCY, category, None, "semantic+now", p)
         if rule:
