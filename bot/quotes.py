@@ -148,7 +148,7 @@ def candidates(
     out: list[Candidate] = []
     for i, (row, rank, article_share) in enumerate(rows):
         unit = units[row]
-        text = unit.text if unit.lead < 0 else f"{units[unit.lead].text} {unit.text}"
+        text = unit.text if unit.lead < 0 else f"{retriever.unit_at(unit.source, unit.lead).text} {unit.text}"
         folded = _folded_words(text)
         given = {t for t in types if kinds[t].gives.search(folded)}
         matched = len(given)

@@ -112,3 +112,34 @@ def test_an_english_question_prefers_the_article_written_in_english(tmp_path):
     assert answer.status == "answered", answer.reason
     assert answer.citations[0].source == "en.md"
     assert "written in French" not in answer.answer
+
+
+def test_a_list_item_is_scored_with_its_own_articles_lead_in(tmp_path):
+    """``lead`` is an order within the article: the second article's items must not read the first's text."""
+    import numpy as np
+
+    from bot.quotes import asked_types, candidates, feature_names
+    from bot.retrieval import Retriever
+    from index.build import sync_index
+    from index.embedder import HashingEmbedder
+    from index.store import load_current
+
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "a.md").write_text("---\ntitle: A\n---\nLe tarif de la consultation est de 80 euros par séance.\n")
+    (content / "b.md").write_text(
+        "---\ntitle: Peeling\n---\nLe peeling est déconseillé dans ces cas :\n\n- la grossesse ;\n- l'allaitement ;\n"
+    )
+    settings = make_settings(tmp_path, content)
+    embedder = HashingEmbedder(64)
+    sync_index(settings, embedder=embedder, full=True)
+    retriever = Retriever(load_current(settings.index_dir), embedder)
+    question = "peeling pendant la grossesse, c'est possible ?"
+    vector = embedder.encode_query(question)
+    found = candidates(question, vector, retriever.search(question, "fr", vector=vector), retriever)
+    item = next(c for c in found if c.unit.text == "la grossesse ;")
+    assert "permission" in asked_types(question)
+    # The lead-in "déconseillé … :" gives the item its negation; "80 euros" would have given it a price.
+    values = dict(zip(feature_names(), item.features, strict=True))
+    assert values["type_permission"] == 1.0 and values["type_price"] == 0.0
+    assert np.isfinite(item.features).all()
