@@ -17,8 +17,8 @@ from pathlib import Path
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from bot.logs import setup_logging  # noqa: E402
-from bot.settings import Settings, load_settings  # noqa: E402
+from core.logs import setup_logging  # noqa: E402
+from core.settings import Settings, load_settings  # noqa: E402
 
 log = logging.getLogger("app")
 EMBED_EXAMPLE = Path(__file__).resolve().parent / "examples" / "embed.html"
@@ -30,10 +30,10 @@ def create_app(settings: Settings, service):
     from fastapi import FastAPI, HTTPException
     from fastapi.responses import HTMLResponse, RedirectResponse
 
-    from bot.http_guards import RefuseUploads, SecurityHeaders, ThrottleLogin
-    from bot.ops import ops_router
-    from bot.staff_auth import LoginThrottle, staff_access
     from index.articles import ArticleError, article_path, load_article
+    from service.http_guards import RefuseUploads, SecurityHeaders, ThrottleLogin
+    from service.ops import ops_router
+    from service.staff_auth import LoginThrottle, staff_access
     from ui.patient import CSS, build_patient_ui
     from ui.render import article_page
     from ui.staff import build_staff_ui
@@ -133,8 +133,8 @@ def main(argv: list[str] | None = None) -> int:
 
     import uvicorn
 
-    from bot.service import ClinicService, ensure_index
-    from bot.staff_auth import staff_access
+    from service.clinic import ClinicService, ensure_index
+    from service.staff_auth import staff_access
 
     try:
         report = ensure_index(settings, progress=True)

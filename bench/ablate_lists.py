@@ -22,7 +22,7 @@ import bot.quotes as quotes  # noqa: E402
 import bot.retrieval as retrieval  # noqa: E402
 from bot.engine import Bot  # noqa: E402
 from bot.evaluation import load_cases, run_eval  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
+from core.settings import load_settings  # noqa: E402
 
 
 @contextmanager

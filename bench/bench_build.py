@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.settings import load_settings  # noqa: E402
+from core.settings import load_settings  # noqa: E402
 from index.build import sync_index  # noqa: E402
 from index.embedder import load_embedder  # noqa: E402
 from index.store import load_current  # noqa: E402

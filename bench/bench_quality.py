@@ -31,7 +31,7 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter  # noqa: E40
 
 from bot.engine import Bot  # noqa: E402
 from bot.evaluation import Case, load_cases, run_eval  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
+from core.settings import load_settings  # noqa: E402
 from index.articles import load_articles  # noqa: E402
 from index.build import sync_index  # noqa: E402
 from index.embedder import Embedder, load_embedder  # noqa: E402

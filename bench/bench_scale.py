@@ -28,7 +28,7 @@ from common import cpu_name, percentile, rss_mb  # noqa: E402
 
 from bot.engine import Bot  # noqa: E402
 from bot.evaluation import load_cases  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
+from core.settings import load_settings  # noqa: E402
 from index.build import sync_index  # noqa: E402
 from index.chunking import Chunk  # noqa: E402
 from index.embedder import load_embedder  # noqa: E402

@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.settings import load_settings  # noqa: E402
+from core.settings import load_settings  # noqa: E402
 from index.articles import Article, load_articles  # noqa: E402
 from index.build import sync_index  # noqa: E402
 from index.embedder import BUNDLED_MODEL_NAME, load_embedder  # noqa: E402

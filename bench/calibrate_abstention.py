@@ -36,8 +36,8 @@ from bot.safety import (  # noqa: E402
     is_prompt_injection,
     is_small_talk,
 )
-from bot.settings import load_settings  # noqa: E402
-from bot.textnorm import clean_input, detect_language  # noqa: E402
+from core.settings import load_settings  # noqa: E402
+from core.textnorm import clean_input, detect_language  # noqa: E402
 
 # Tighter than the 3 % promised, so that new questions stay within it.
 MAX_FALSE_ABSTAIN = 0.02

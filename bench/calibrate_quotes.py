@@ -33,8 +33,8 @@ from bot.engine import Bot  # noqa: E402
 from bot.evaluation import answer_contains_quote, load_cases  # noqa: E402
 from bot.quotes import MODEL_FILE, QuoteModel, candidates, feature_names, score  # noqa: E402
 from bot.retrieval import FusionSettings  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
-from bot.textnorm import clean_input, detect_language  # noqa: E402
+from core.settings import load_settings  # noqa: E402
+from core.textnorm import clean_input, detect_language  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FILES = [ROOT / "tests/eval/questions.jsonl", ROOT / "tests/eval/calibration.jsonl"]

@@ -29,7 +29,6 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.evaluation import load_cases  # noqa: E402
-from bot.textnorm import clean_input  # noqa: E402
 from bot.triage import (  # noqa: E402
     CALIBRATION_FILE,
     CAUTION,
@@ -39,6 +38,7 @@ from bot.triage import (  # noqa: E402
     TriageChecker,
     load_bank,
 )
+from core.textnorm import clean_input  # noqa: E402
 from index.embedder import load_embedder  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent

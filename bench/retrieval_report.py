@@ -13,8 +13,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.engine import Bot  # noqa: E402
 from bot.evaluation import load_cases  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
-from bot.textnorm import clean_input, detect_language  # noqa: E402
+from core.settings import load_settings  # noqa: E402
+from core.textnorm import clean_input, detect_language  # noqa: E402
 
 
 def main() -> None:

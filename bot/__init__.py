@@ -17,8 +17,8 @@ _WHERE = {
     "Answer": "bot.answer",
     "Citation": "bot.answer",
     "Bot": "bot.engine",
-    "Settings": "bot.settings",
-    "load_settings": "bot.settings",
+    "Settings": "core.settings",
+    "load_settings": "core.settings",
     "run_eval": "bot.evaluation",
 }
 

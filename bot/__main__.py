@@ -1,6 +1,6 @@
-"""``python -m bot``: ask the bot a question, run an eval set, or hash a staff password.
+"""``python -m bot``: ask the bot a question or run an eval set.
 
-Exit codes: 0 done; 2 the index or the eval file cannot be used, or the password is too short.
+Exit codes: 0 done; 2 the index or the eval file cannot be used.
 """
 
 from __future__ import annotations
@@ -23,44 +23,13 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--model", help="embedding model name or path (FAQBOT_EMBEDDING_MODEL)")
         p.add_argument("--json", action="store_true", help="print one JSON object")
     ask.add_argument("--trace", action="store_true", help="with --json, add what is behind the answer")
-    hp = sub.add_parser(
-        "hash-password",
-        help="print a 'name:hash' entry for FAQBOT_STAFF_USERS (the password is read from the terminal or stdin)",
-    )
-    hp.add_argument("name", help="the staff member's user name")
     return parser
-
-
-def _hash_password(name: str) -> int:
-    import getpass
-
-    from bot.staff_auth import PasswordTooShort, check_password_strength, hash_password
-
-    if sys.stdin.isatty():
-        password = getpass.getpass("Mot de passe : ")
-        if getpass.getpass("Encore une fois : ") != password:
-            print("error: the two passwords differ", file=sys.stderr)
-            return 2
-    else:
-        password = sys.stdin.readline().rstrip("\r\n")
-    try:
-        check_password_strength(password)
-    except PasswordTooShort as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    if not name or any(ch in name for ch in ":,;\n") or name != name.strip():
-        print("error: a user name cannot contain ':', ',', ';' or surrounding spaces", file=sys.stderr)
-        return 2
-    print(f"{name}:{hash_password(password)}")
-    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.command == "hash-password":
-        return _hash_password(args.name)
-    from bot.logs import setup_logging
-    from bot.settings import load_settings
+    from core.logs import setup_logging
+    from core.settings import load_settings
 
     setup_logging()
     try:

@@ -25,10 +25,10 @@ from bot.safety import (
     is_prompt_injection,
     is_small_talk,
 )
-from bot.settings import Settings
-from bot.textnorm import clean_input, detect_language, letters_ratio
 from bot.triage import CAUTION, TriageChecker, load_params
 from bot.triage import EMERGENCY as TRIAGE_EMERGENCY
+from core.settings import Settings
+from core.textnorm import clean_input, detect_language, letters_ratio
 from index.embedder import Embedder, load_embedder
 from index.store import check_compatible, current_version_name, load_current
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.answer import ANSWERED, EMERGENCY, NO_ANSWER
-from bot.textnorm import fold
+from core.textnorm import fold
 
 STATUSES = (ANSWERED, NO_ANSWER, EMERGENCY)
 

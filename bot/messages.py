@@ -7,7 +7,7 @@ language. Languages other than French and English get the English texts.
 
 from __future__ import annotations
 
-from bot.settings import Settings
+from core.settings import Settings
 
 TEXTS: dict[str, dict[str, str]] = {
     "fr": {

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.retrieval import Retrieval, Retriever
-from bot.textnorm import content_terms, fold, split_words
+from core.textnorm import content_terms, fold, split_words
 from index.units import ITEM, REFERENCE, ROW, Unit
 
 MODEL_FILE = Path(__file__).with_name("quote_model.json")

@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.retrieval import bounded_edit_distance
-from bot.textnorm import fold, split_words, squeeze_repeats
+from core.strings import bounded_edit_distance
+from core.textnorm import fold, split_words, squeeze_repeats
 
 # Key words whose misspellings are corrected before the rules run.
 KEY_WORDS = ["respirer", "respire", "respiration", "respirais", "etouffe", "etouffer", "etouffement", "suffoque", "poitrine", "thoracique", "fievre", "temperature", "frissons", "pus", "purulent", "abces", "infecte", "infection", "gonfle", "gonflee", "gonflement", "gorge", "langue", "vision", "floue", "trouble", "aveugle", "voir", "blanche", "blanchit", "blanchie", "marbree", "marbrure", "violacee", "violette", "grisatre", "livide", "douleur", "douloureux", "insupportable", "intense", "atroce", "horrible", "suicide", "suicidaire", "mourir", "vivre", "tuer", "breathe", "breathing", "breath", "swallow", "chest", "fever", "pus", "spreading", "swelling", "swollen", "throat", "tongue", "blurry", "blurred", "blind", "vision", "mottled", "white", "purple", "grey", "gray", "pain", "severe", "unbearable", "excruciating", "suicide", "suicidal", "kill", "die", "conscience", "evanoui", "evanouie", "fainted", "unconscious", "avaler"]

@@ -11,7 +11,7 @@ check lets the question through by itself: nothing here is an answer.
 
 from __future__ import annotations
 
-from bot.textnorm import stem, words
+from core.textnorm import stem, words
 
 # Each entry is a phrase, folded; a phrase matches when all its words appear in order.
 TOPICS_FR = ["", "rhinoplastie chirurgie du nez refaire le nez nez refait liposuccion lipoaspiration abdominoplastie", "lifting lifting cervico facial blepharoplastie paupieres tombantes otoplastie oreilles decollees", "augmentation mammaire protheses mammaires implants mammaires reduction mammaire seins lipofilling", "greffe de cheveux greffe capillaire implants capillaires fue fut cryolipolyse hifu ultrasons focalises", "radiofrequence prp plasma riche en plaquettes fils tenseurs fils tracteurs tatouage detatouage", "microblading maquillage permanent dermopigmentation varices sclerotherapie chirurgie des varices", "blanchiment dentaire blanchiment des dents facettes dentaires orthodontie implants dentaires", "myopie chirurgie des yeux lasik hydrafacial carbon peel peeling au carbone perfusion de vitamines", "perfusion iv ozempic wegovy saxenda sleeve anneau gastrique bbl fesses brazilian butt lift", "epilation a la cire cire manucure pedicure drainage lymphatique cellulite onglerie", "parking garer stationnement metro bus tramway rer gare ascenseur fauteuil roulant pmr handicap", "wifi carte cadeau cartes cadeaux bon cadeau fidelite parrainage livraison boutique en ligne", "mutuelle tiers payant remboursement mutuelle recrutement candidature cv emploi", ""]

@@ -45,8 +45,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from bot.logs import setup_logging
-    from bot.settings import load_settings
+    from core.logs import setup_logging
+    from core.settings import load_settings
 
     setup_logging()
     try:

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from filelock import FileLock, Timeout
 
-from bot.settings import Settings
+from core.settings import Settings
 from index.articles import Article, LoadFailure, load_articles
 from index.chunking import Chunk, chunk_article, chunk_size_for_model
 from index.embedder import Embedder, load_embedder

@@ -26,7 +26,7 @@ from typing import Protocol
 
 import numpy as np
 
-from bot.textnorm import fold
+from core.textnorm import fold
 
 log = logging.getLogger(__name__)
 

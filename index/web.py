@@ -35,7 +35,7 @@ import feedparser
 from lxml import etree
 from trafilatura.utils import decode_file
 
-from bot.settings import Settings
+from core.settings import Settings
 from index.articles import Article, LoadFailure, load_articles, sha256_bytes
 from index.html_text import extract_html_article
 

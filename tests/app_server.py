@@ -125,7 +125,7 @@ def prebuilt_index() -> Path:
     seconds; each app started by the tests begins from a copy instead.
     """
     if not _PREBUILT:
-        from bot.settings import load_settings
+        from core.settings import load_settings
         from index.build import sync_index
 
         base = Path(tempfile.mkdtemp(prefix="faqbot-index-"))

@@ -6,8 +6,8 @@ from conftest import make_settings
 
 from bot.compose import text_fragment_link
 from bot.evaluation import answer_contains_quote
-from bot.textnorm import clean_input
 from bot.triage import not_happening_now
+from core.textnorm import clean_input
 from index.articles import Article
 from index.units import ITEM, REFERENCE, ROW, article_units, strip_markup
 

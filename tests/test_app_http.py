@@ -18,9 +18,9 @@ PASSWORD = "correct horse battery"
 def _app(tmp_path, **overrides):
     from app import create_app
     from bot.engine import Bot
-    from bot.service import ClinicService
     from index.build import sync_index
     from index.embedder import HashingEmbedder
+    from service.clinic import ClinicService
 
     content = tmp_path / "content"
     if not content.exists():

@@ -23,8 +23,8 @@ import pytest
 from app_server import CONTENT, ROOT, free_port, serving, stop_process
 from gradio_client import Client
 
-from bot.settings import load_settings
-from bot.staff_store import open_staff_store
+from core.settings import load_settings
+from service.staff_store import open_staff_store
 
 DEPLOY = ROOT / "deploy"
 

@@ -13,11 +13,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.health import index_health, parse_time, update_result
-from bot.ops import ops_router
-from bot.service import ClinicService
 from index.build import sync_index
 from index.store import VERSIONS_DIR, append_history
+from service.clinic import ClinicService
+from service.health import index_health, parse_time, update_result
+from service.ops import ops_router
 
 EMERGENCY = "j'ai du mal à respirer depuis mon injection"
 ANSWERABLE = "Pourquoi ne proposez-vous pas les exosomes ?"

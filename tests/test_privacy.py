@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.answer import EMERGENCY, NO_ANSWER, Answer
-from bot.privacy import scrub
-from bot.staff_sqlite import SQLiteStaffStore as StaffStore
+from service.privacy import scrub
+from service.staff_sqlite import SQLiteStaffStore as StaffStore
 
 # (message, what must not survive, what must survive)
 LEAKS = [
@@ -77,7 +77,7 @@ def test_emergencies_are_never_kept(tmp_path):
 
 
 def test_service_does_not_keep_a_rated_emergency(fake_bot):
-    from bot.service import ClinicService
+    from service.clinic import ClinicService
 
     service = ClinicService(fake_bot.settings, bot=fake_bot)
     answer = service.ask("j'ai du mal à respirer depuis mon injection", "client")

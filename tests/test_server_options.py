@@ -10,7 +10,7 @@ import uvicorn
 from conftest import make_settings
 
 from app import server_options
-from bot.settings import load_settings
+from core.settings import load_settings
 
 
 async def _echo_client(scope, receive, send):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.service import ClinicService
 from index.build import ShrinkRefused
 from index.store import read_history
+from service.clinic import ClinicService
 
 
 @pytest.fixture
@@ -64,7 +64,7 @@ def test_ratings_are_rate_limited_per_client(fake_bot):
 def test_an_older_store_file_gets_one_rating_per_answer(tmp_path):
     import sqlite3
 
-    from bot.staff_sqlite import SQLiteStaffStore as StaffStore
+    from service.staff_sqlite import SQLiteStaffStore as StaffStore
 
     path = tmp_path / "staff.sqlite3"
     with sqlite3.connect(path) as db:
@@ -125,7 +125,7 @@ def test_an_unexpected_error_becomes_a_reply_and_one_log_line(service, monkeypat
         raise RuntimeError("tokenizer exploded")
 
     monkeypatch.setattr(service.bot, "ask", broken)
-    with caplog.at_level("ERROR", logger="bot.service"):
+    with caplog.at_level("ERROR", logger="service.clinic"):
         answer = service.ask("Combien de séances ?", "c")
     assert answer.status == "no_answer" and answer.reason == "error"
     assert "clinique" in answer.answer

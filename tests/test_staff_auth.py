@@ -9,8 +9,8 @@ import httpx
 import pytest
 from conftest import make_settings
 
-from bot.http_guards import RefuseUploads, SecurityHeaders, ThrottleLogin
-from bot.staff_auth import (
+from service.http_guards import RefuseUploads, SecurityHeaders, ThrottleLogin
+from service.staff_auth import (
     LoginThrottle,
     hash_password,
     parse_staff_users,
@@ -74,7 +74,7 @@ def test_named_accounts_and_shared_password(tmp_path):
 
 
 def test_unknown_user_costs_a_hash_too(tmp_path, monkeypatch):
-    import bot.staff_auth as staff_auth
+    import service.staff_auth as staff_auth
 
     access = staff_access(make_settings(tmp_path, tmp_path, staff_users=f"alice:{hash_password('alice password 1')}"))
     checked = []
@@ -85,7 +85,7 @@ def test_unknown_user_costs_a_hash_too(tmp_path, monkeypatch):
 
 
 def test_cli_prints_an_entry_for_staff_users(monkeypatch, capsys):
-    from bot.__main__ import main
+    from service.__main__ import main
 
     monkeypatch.setattr("sys.stdin", io.StringIO(GOOD + "\n"))
     assert main(["hash-password", "alice"]) == 0

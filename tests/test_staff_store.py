@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import make_settings
 
-from bot.staff_store import StaffStore, open_staff_store
+from service.staff_store import StaffStore, open_staff_store
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
@@ -156,8 +156,8 @@ def test_two_stores_on_one_backend_share_rows(open_store):
 WRITER = """
 import sys, time
 from pathlib import Path
-from bot.settings import load_settings
-from bot.staff_store import open_staff_store
+from core.settings import load_settings
+from service.staff_store import open_staff_store
 
 url, data_dir, name, count, go = sys.argv[1:]
 store = open_staff_store(load_settings(env={}, database_url=url, data_dir=Path(data_dir)))
@@ -236,7 +236,7 @@ def test_postgres_store_reconnects_after_the_server_drops_it(postgres_url, tmp_p
 
 
 def test_service_keeps_unanswered_questions_in_the_configured_store(backend_settings, fake_bot, fake_settings):
-    from bot.service import ClinicService
+    from service.clinic import ClinicService
 
     settings = fake_settings.with_overrides(database_url=backend_settings.database_url,
                                             data_dir=backend_settings.data_dir)

@@ -6,8 +6,8 @@ import uuid
 
 import gradio as gr
 
-from bot.service import ClinicService
-from bot.settings import Settings
+from core.settings import Settings
+from service.clinic import ClinicService
 from ui.render import answer_html, esc, user_message
 
 EXAMPLES = [

@@ -13,8 +13,8 @@ from urllib.parse import quote
 
 from bot.answer import EMERGENCY, NO_ANSWER, Answer
 from bot.messages import frame_language
-from bot.settings import Settings
-from bot.textnorm import fold
+from core.settings import Settings
+from core.textnorm import fold
 
 LABELS = {
     "fr": {"sources": "Sources", "show_quote": "Voir le passage cité", "book": "Prendre rendez-vous",

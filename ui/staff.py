@@ -7,8 +7,8 @@ from pathlib import Path
 
 import gradio as gr
 
-from bot.service import ClinicService
-from bot.settings import Settings
+from core.settings import Settings
+from service.clinic import ClinicService
 from ui.render import answer_html
 
 CANDIDATE_COLUMNS = ["rang", "article", "section", "fusion", "dense", "mots-clés", "n-grammes", "rangs", "cité", "extrait"]

@@ -15,15 +15,15 @@ from pathlib import Path
 from bot.answer import NO_ANSWER, Answer
 from bot.engine import Bot
 from bot.evaluation import load_cases, run_eval
-from bot.health import IndexHealth, UpdateResult, index_health, update_result
 from bot.messages import text
-from bot.metrics import ServiceMetrics
-from bot.ratelimit import RateLimiter
-from bot.settings import PROJECT_ROOT, Settings
-from bot.staff_store import open_staff_store
-from bot.textnorm import detect_language
+from core.settings import PROJECT_ROOT, Settings
+from core.textnorm import detect_language
 from index.build import IndexBusy, ShrinkRefused, UpdateReport, sync_index
 from index.store import IndexMissing, append_history, current_version_name, load_current, now_iso, read_history
+from service.health import IndexHealth, UpdateResult, index_health, update_result
+from service.metrics import ServiceMetrics
+from service.ratelimit import RateLimiter
+from service.staff_store import open_staff_store
 
 log = logging.getLogger(__name__)
 SURROGATES = re.compile("[\ud800-\udfff]")

@@ -49,7 +49,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 7860
     # The staff view: one shared password (12 characters at least) and/or named accounts
-    # (``name:hash`` entries or a file of them, see bot/staff_auth.py).
+    # (``name:hash`` entries or a file of them, see service/staff_auth.py).
     staff_password: str = ""
     staff_users: str = ""
     # Who may show the patient chat in a frame (CSP frame-ancestors), e.g. "'self' https://clinique.example".

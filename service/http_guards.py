@@ -4,7 +4,7 @@
   route answers 403 before reading a byte of the body.
 - :class:`ThrottleLogin`: the staff login is slowed down after each failure and
   locked for a while after repeated failures from one client (see
-  :class:`bot.staff_auth.LoginThrottle`).
+  :class:`service.staff_auth.LoginThrottle`).
 - :class:`SecurityHeaders`: ``nosniff``, a referrer policy, and who may frame
   the pages: the clinic's site for the patient chat, nobody for the staff view.
 
@@ -20,7 +20,7 @@ import re
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
-from bot.staff_auth import LoginThrottle
+from service.staff_auth import LoginThrottle
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -4,7 +4,7 @@ Two ways to give access, both from settings:
 
 - ``FAQBOT_STAFF_USERS``: named accounts, ``name:hash`` entries (commas,
   semicolons or new lines between them), or the path of a file holding them one
-  a line. Hashes come from ``python -m bot hash-password NAME`` (scrypt, salted).
+  a line. Hashes come from ``python -m service hash-password NAME`` (scrypt, salted).
 - ``FAQBOT_STAFF_PASSWORD``: one shared password, any user name.
 
 A password shorter than :data:`MIN_PASSWORD_CHARS` leaves the staff view
@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.settings import Settings
+from core.settings import Settings
 
 MIN_PASSWORD_CHARS = 12
 # scrypt cost: about 50 ms and 16 MB per check on a small server.
@@ -105,7 +105,7 @@ def parse_staff_users(value: str) -> dict[str, str]:
         if not sep or not name or not encoded.startswith(("scrypt$", "pbkdf2_sha256$")):
             raise ValueError(
                 f"FAQBOT_STAFF_USERS: {name or entry[:20]!r} is not 'name:hash' "
-                "(make the hash with `python -m bot hash-password NAME`)"
+                "(make the hash with `python -m service hash-password NAME`)"
             )
         users[name] = encoded
     return users

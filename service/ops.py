@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from fastapi import APIRouter
 
-    from bot.service import ClinicService
+    from service.clinic import ClinicService
 
 
 def ops_router(service: ClinicService) -> APIRouter:

@@ -8,8 +8,8 @@ address, no cookie, no session id. Rows older than the retention period
 ``log_questions=False`` turns the store off entirely.
 
 :class:`StaffStore` holds these rules; a backend only stores and queries rows:
-SQLite in the data folder by default (``bot.staff_sqlite``), PostgreSQL when
-``FAQBOT_DATABASE_URL`` is set (``bot.staff_postgres``), so that several app
+SQLite in the data folder by default (``service.staff_sqlite``), PostgreSQL when
+``FAQBOT_DATABASE_URL`` is set (``service.staff_postgres``), so that several app
 replicas share one store.
 """
 
@@ -21,9 +21,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 
 from bot.answer import EMERGENCY, NO_ANSWER
-from bot.privacy import scrub
-from bot.settings import Settings
-from bot.textnorm import fold
+from core.settings import Settings
+from core.textnorm import fold
+from service.privacy import scrub
 
 # Replies that say nothing about the articles: not worth a staff member's time.
 NOT_KEPT_REASONS = ("invalid_input", "small_talk")
@@ -149,9 +149,9 @@ def open_staff_store(settings: Settings, today: Today = dt.date.today) -> StaffS
     if url:
         if not url.startswith(("postgresql://", "postgres://")):
             raise ValueError("FAQBOT_DATABASE_URL must be a postgresql:// URL (unset it to use SQLite)")
-        from bot.staff_postgres import PostgresStaffStore
+        from service.staff_postgres import PostgresStaffStore
 
         return PostgresStaffStore(url, **common)
-    from bot.staff_sqlite import SQLiteStaffStore
+    from service.staff_sqlite import SQLiteStaffStore
 
     return SQLiteStaffStore(settings.data_dir / "staff.sqlite3", **common)

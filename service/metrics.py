@@ -17,7 +17,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from bot.answer import ANSWERED, EMERGENCY, NO_ANSWER, Answer
-from bot.health import UPDATE_RESULTS, IndexHealth, UpdateResult
+from service.health import UPDATE_RESULTS, IndexHealth, UpdateResult
 
 # Answers take 15–40 ms in process; the upper buckets catch a slow start or an overloaded machine.
 LATENCY_BUCKETS = (0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0, 2.5)

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from bot.staff_store import StaffStore, Today
+from service.staff_store import StaffStore, Today
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS unanswered (

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from bot.staff_store import StaffStore, Today
+from service.staff_store import StaffStore, Today
 
 log = logging.getLogger(__name__)
 
