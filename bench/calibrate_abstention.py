@@ -1,4 +1,4 @@
-"""Fit the abstention model on an eval set and write ``bot/abstention.json``.
+"""Fit the abstention model on an eval set and write the ``abstention`` section of ``bot/data/calibration.json``.
 
 For every case that reaches retrieval (rules did not already decide it), the
 abstention features are computed; answerable cases are labelled 1, no_answer
@@ -8,15 +8,17 @@ wrongly abstains on at most ``MAX_FALSE_ABSTAIN`` of the answerable cases, so
 the cross-validated figures printed below are honest estimates. A second file,
 never used for fitting, can be given to check the result.
 
+A file may name the index it is asked against (``FILE=INDEX_DIR``): cases from several clinics'
+content teach the model what an unanswerable question looks like on content it was not written for.
+
 Usage:
-    python bench/calibrate_abstention.py tests/eval/questions.jsonl tests/eval/calibration.jsonl [--check tests/eval/holdout.jsonl] [--write]
+    python bench/calibrate_abstention.py tests/eval/questions.jsonl tests/eval/calibration.jsonl \
+        tests/eval/corpus3/questions.jsonl=/tmp/idx3/index [--check tests/eval/holdout.jsonl] [--write]
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import json
 import math
 import sys
 from pathlib import Path
@@ -25,7 +27,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.abstain import FEATURES, MODEL_FILE, features  # noqa: E402
+from bot.abstain import FEATURES, features  # noqa: E402
+from bot.calibration import CALIBRATION_FILE, write_section  # noqa: E402
 from bot.compose import rank_units  # noqa: E402
 from bot.engine import Bot  # noqa: E402
 from bot.evaluation import load_cases  # noqa: E402
@@ -87,13 +90,21 @@ def main() -> None:
     from sklearn.model_selection import StratifiedKFold
 
     parser = argparse.ArgumentParser()
-    parser.add_argument("files", type=Path, nargs="+")
+    parser.add_argument("files", nargs="+", help="eval files, each optionally FILE=INDEX_DIR")
     parser.add_argument("--check", type=Path)
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     bot = Bot(load_settings())
+    bots = {"": bot}
+
+    def bot_for(index_dir: str) -> Bot:
+        if index_dir not in bots:
+            bots[index_dir] = Bot(load_settings(index_dir=Path(index_dir)))
+        return bots[index_dir]
+
     # Calibration sees the pipeline as patients do: fusion and quote scorer as fitted.
-    rows = [feature_rows(bot, f) for f in args.files]
+    specs = [(Path(f.split("=", 1)[0]), f.split("=", 1)[1] if "=" in f else "") for f in args.files]
+    rows = [feature_rows(bot_for(index_dir), path) for path, index_dir in specs]
     x = np.concatenate([r[0] for r in rows])
     y = np.concatenate([r[1] for r in rows])
     ids = [i for r in rows for i in r[2]]
@@ -107,6 +118,11 @@ def main() -> None:
         oof[test] = model().fit(x[train], y[train]).predict_proba(x[test])[:, 1]
     threshold = pick_threshold(oof, y)
     report("cross-validated (5-fold)", oof, y, threshold)
+    start = 0
+    for (path, _), r in zip(specs, rows, strict=True):
+        part = slice(start, start + len(r[1]))
+        report(f"  of which {path.parent.name}/{path.name}"[:28], oof[part], y[part], threshold)
+        start += len(r[1])
     for i in np.where((oof < threshold) != (y == 0))[0]:
         print(f"   wrong: {ids[i]:<14} p={oof[i]:.3f} label={y[i]}")
     final = model().fit(x, y)
@@ -123,16 +139,15 @@ def main() -> None:
     weights = dict(zip(FEATURES, (round(float(w), 4) for w in final.coef_[0]), strict=False))
     print("weights", weights, "bias", round(float(final.intercept_[0]), 4), "threshold", round(threshold, 4))
     if args.write:
-        MODEL_FILE.write_text(json.dumps({
+        values = {
             "weights": weights,
             "bias": round(float(final.intercept_[0]), 4),
             "threshold": math.floor(threshold * 1e6) / 1e6,
-            "fitted_on": [f.as_posix() for f in args.files],
             "cases": len(y),
-            "date": dt.date.today().isoformat(),
             "max_false_abstain": MAX_FALSE_ABSTAIN,
-        }, indent=2) + "\n")
-        print(f"wrote {MODEL_FILE}")
+        }
+        write_section("abstention", values, bot.embedder.name, [path for path, _ in specs])
+        print(f"wrote the abstention section of {CALIBRATION_FILE}")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Fit the fusion weights, the quote scorer and the quote selection; write ``bot/quote_model.json``.
+"""Fit the fusion weights, the quote scorer and the quote selection; write the ``quotes`` section of ``bot/data/calibration.json``.
 
 Fitted only on the tuned eval sets given on the command line (by default the
 eval set and the calibration set); the blind sets are never read here.
@@ -18,9 +18,7 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import itertools
-import json
 import sys
 from pathlib import Path
 
@@ -28,10 +26,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bot.calibration import CALIBRATION_FILE, write_section  # noqa: E402
 from bot.compose import SelectionSettings, join_units, select  # noqa: E402
 from bot.engine import Bot  # noqa: E402
 from bot.evaluation import answer_contains_quote, load_cases  # noqa: E402
-from bot.quotes import MODEL_FILE, QuoteModel, candidates, feature_names, score  # noqa: E402
+from bot.quotes import QuoteModel, candidates, feature_names, score  # noqa: E402
 from bot.retrieval import FusionSettings  # noqa: E402
 from core.settings import load_settings  # noqa: E402
 from core.textnorm import clean_input, detect_language  # noqa: E402
@@ -158,20 +157,18 @@ def main() -> None:
     print(f"selection: {selection} — tuned answer_correct {rate:.3f}, median quote {median:.0f} chars")
     print("weights", model.weights, "bias", model.bias)
     if args.write:
-        data = {
-            "embedding_model": model.embedding_model,
+        values = {
             "weights": model.weights,
             "bias": model.bias,
             "selection": {"keep_ratio": selection.keep_ratio, "other_article_ratio": selection.other_article_ratio,
                           "max_chars": selection.max_chars, "max_units": selection.max_units},
             "fusion": {"rrf_k": fusion.rrf_k, "weights": fusion.weights, "second_chunk": fusion.second_chunk,
                        "same_language_bonus": fusion.same_language_bonus},
-            "fitted_on": [f.relative_to(ROOT).as_posix() if f.is_relative_to(ROOT) else str(f) for f in args.files],
             "cases": len(cases),
-            "date": dt.date.today().isoformat(),
         }
-        MODEL_FILE.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-        print(f"wrote {MODEL_FILE}")
+        data_files = [*args.files, ROOT / "bot/data/question_types.json", ROOT / "index/data/units.json"]
+        write_section("quotes", values, model.embedding_model, data_files)
+        print(f"wrote the quotes section of {CALIBRATION_FILE}")
 
 
 if __name__ == "__main__":

@@ -1,12 +1,12 @@
-"""Fit the semantic emergency detector; write ``bot/data/triage_calibration.json``.
+"""Fit the semantic emergency detector; write the ``triage`` section of ``bot/data/calibration.json``.
 
 Two logistic regressions over the question's embedding are fitted on the
 exemplar bank (``bot/data/emergency_bank.jsonl``) plus the ordinary questions
 of the tuned eval sets (normal traffic): emergency now vs anything else, and
 serious complication (emergency or caution) vs ordinary. Their thresholds are
 chosen on the development sets (``tests/eval/emergency_dev.jsonl`` and
-``emergency_dev2.jsonl``, written apart from the bank), together with the
-rules, exactly as the bot combines them. The red-team set is never read here.
+``emergency_dev2.jsonl``, ``emergency_dev3.jsonl``, written apart from the bank), together with the
+rules, exactly as the bot combines them, with the rule gate. The red-team set is never read here.
 
 The emergency threshold maximises Youden's J, recall minus false-alarm rate
 (printed with the whole curve); the caution threshold maximises accuracy on caution vs normal, a box on an ordinary message
@@ -19,8 +19,6 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import json
 import sys
 from pathlib import Path
 
@@ -28,10 +26,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bot.calibration import CALIBRATION_FILE, write_section  # noqa: E402
 from bot.evaluation import load_cases  # noqa: E402
+from bot.safety import EMERGENCY_RULES_FILE  # noqa: E402
 from bot.triage import (  # noqa: E402
-    CALIBRATION_FILE,
+    BANK_FILE,
     CAUTION,
+    CONTEXT_FILE,
     EMERGENCY,
     NORMAL,
     SemanticParams,
@@ -49,6 +50,12 @@ QUESTIONS = ROOT / "tests/eval/questions.jsonl"
 REGULARISATION_C = 100.0
 ORDINARY = [QUESTIONS, ROOT / "tests/eval/calibration.jsonl"]
 DEV2 = ROOT / "tests/eval/emergency_dev2.jsonl"
+# A third development set by another author (500 messages, 300 of them look-alikes). Fitting on it
+# instead lowered recall on the two others (0.94 -> 0.90 at the same false-alarm rate), so it only
+# helps choose the thresholds and the rule gate.
+DEV3 = ROOT / "tests/eval/emergency_dev3.jsonl"
+# Candidate rule gates (see SemanticParams.rule_gate); 0 = rules alone always alarm.
+RULE_GATES = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
 # The threshold maximises Youden's J (recall - false-alarm rate). No threshold keeps false alarms
 # within 5 % on the hard look-alikes of the second development set: the curve is printed so the
 # trade-off can be seen and the choice revisited by the clinic.
@@ -107,11 +114,12 @@ def main() -> None:
     for case in load_cases(DEV):
         text = clean_input(case.question)
         dev.append((text, embedder.encode_query(text), case.expected_triage))
-    for case in load_cases(DEV2) if DEV2.exists() else []:
-        text = clean_input(case.question)
-        dev.append((text, embedder.encode_query(text), case.expected_triage))
+    for path in (DEV2, DEV3):
+        for case in load_cases(path):
+            text = clean_input(case.question)
+            dev.append((text, embedder.encode_query(text), case.expected_triage))
 
-    def params(t_em: float, t_serious: float) -> SemanticParams:
+    def params(t_em: float, t_serious: float, gate: float = 0.0) -> SemanticParams:
         return SemanticParams(
             emergency_weights=tuple(round(float(w), 6) for w in em_model.coef_[0]),
             emergency_bias=round(float(em_model.intercept_[0]), 6),
@@ -120,6 +128,7 @@ def main() -> None:
             serious_bias=round(float(serious_model.intercept_[0]), 6),
             serious_threshold=t_serious,
             categories=categories,
+            rule_gate=gate,
         )
 
     checker = TriageChecker(None)
@@ -127,22 +136,29 @@ def main() -> None:
     n_other = len(dev) - n_em
     best = None
     curve = []
-    for t_em in np.round(np.arange(0.30, 0.96, 0.025), 3):
-        p = params(float(t_em), 0.5)
+    recall_without_gate: dict[float, float] = {}
+    grid = [(float(t), g) for g in RULE_GATES for t in np.round(np.arange(0.30, 0.96, 0.025), 3)]
+    for t_em, gate in grid:
+        p = params(t_em, 0.5, gate)
         alarms = [checker.check(text, v, p).level == EMERGENCY for text, v, _ in dev]
         recall = sum(a for a, (*_, lv) in zip(alarms, dev, strict=True) if lv == EMERGENCY) / n_em
         false = sum(a for a, (*_, lv) in zip(alarms, dev, strict=True) if lv != EMERGENCY) / n_other
-        curve.append((float(t_em), recall, false))
-        objective = (recall - false, recall)
+        if gate == 0.0:
+            curve.append((t_em, recall, false))
+            recall_without_gate[t_em] = recall
+        elif recall < recall_without_gate[t_em]:
+            continue  # a gate may remove false alarms, never an emergency the rules caught
+        # Youden's J; on a tie, the higher recall, then the smaller gate.
+        objective = (round(recall - false, 6), recall, -gate)
         if best is None or objective > best[0]:
-            best = (objective, float(t_em), recall, false)
-    _, t_em, recall, false = best
-    print("threshold  recall  false alarms")
+            best = (objective, t_em, gate, recall, false)
+    _, t_em, gate, recall, false = best
+    print("threshold  recall  false alarms   (rules always alarm)")
     for t, r, f in curve[::2]:
         print(f"  {t:.3f}    {r:.3f}   {f:.3f}")
     best_c = None
     for t_s in np.round(np.arange(0.30, 0.96, 0.025), 3):
-        p = params(t_em, float(t_s))
+        p = params(t_em, float(t_s), gate)
         shown = [(checker.check(text, v, p).level == CAUTION, lv) for text, v, lv in dev if lv != EMERGENCY]
         on_caution = [s for s, lv in shown if lv == CAUTION]
         on_normal = [not s for s, lv in shown if lv == NORMAL]
@@ -150,7 +166,7 @@ def main() -> None:
         score = (sum(on_caution) / len(on_caution) + 2 * sum(on_normal) / len(on_normal)) / 3
         if best_c is None or score > best_c[0] + 1e-9:
             best_c = (score, float(t_s))
-    final = params(t_em, best_c[1])
+    final = params(t_em, best_c[1], gate)
     ordinary_alarms = sum(
         checker.check(clean_input(r["text"]), embedder.encode_query(clean_input(r["text"])), final).level == EMERGENCY
         for r in ordinary
@@ -158,25 +174,21 @@ def main() -> None:
     print(f"alarms on the tuned sets' ordinary questions (in training): {ordinary_alarms} of {len(ordinary)}")
     rules_only = sum(checker.check(t, None).level == EMERGENCY and lv == EMERGENCY for t, _, lv in dev) / n_em
     print(f"{len(bank)} exemplars + {len(ordinary)} ordinary questions; development set {len(dev)} messages ({n_em} emergencies)")
-    print(f"emergency threshold {t_em}: recall {recall:.3f}, false alarms {false:.3f} (rules alone: recall {rules_only:.3f})")
+    print(f"emergency threshold {t_em}, rule gate {gate}: recall {recall:.3f}, false alarms {false:.3f} (rules alone: recall {rules_only:.3f})")
     print(f"caution threshold {best_c[1]}: caution/normal weighted accuracy {best_c[0]:.3f}")
     if args.write:
-        data = {
-            "embedding_model": embedder.name,
-            "params": {
-                "emergency_weights": final.emergency_weights, "emergency_bias": final.emergency_bias,
-                "emergency_threshold": final.emergency_threshold,
-                "serious_weights": final.serious_weights, "serious_bias": final.serious_bias,
-                "serious_threshold": final.serious_threshold, "categories": final.categories,
-            },
-            "fitted_on": ["bot/data/emergency_bank.jsonl"] + [p.relative_to(ROOT).as_posix() for p in ORDINARY],
-            "thresholds_chosen_on": [p.relative_to(ROOT).as_posix() for p in (DEV, DEV2) if p.exists()],
+        values = {
+            "emergency_weights": final.emergency_weights, "emergency_bias": final.emergency_bias,
+            "emergency_threshold": final.emergency_threshold,
+            "serious_weights": final.serious_weights, "serious_bias": final.serious_bias,
+            "serious_threshold": final.serious_threshold, "categories": final.categories,
+            "rule_gate": final.rule_gate,
             "dev_recall": round(recall, 4),
             "dev_false_alarm_rate": round(false, 4),
-            "date": dt.date.today().isoformat(),
         }
-        CALIBRATION_FILE.write_text(json.dumps(data) + "\n")
-        print(f"wrote {CALIBRATION_FILE}")
+        data_files = [BANK_FILE, EMERGENCY_RULES_FILE, CONTEXT_FILE, *ORDINARY, DEV, DEV2, DEV3]
+        write_section("triage", values, embedder.name, data_files)
+        print(f"wrote the triage section of {CALIBRATION_FILE}")
 
 
 if __name__ == "__main__":

@@ -7,20 +7,16 @@ signals that do separate them — whether the question's specific terms exist in
 the articles at all, whether they stand in the passage found, whether the
 dense, keyword and n-gram rankings agree on the article — in a logistic model
 whose weights and threshold are fitted on the eval set by
-``bench/calibrate_abstention.py`` and stored in ``abstention.json``.
+``bench/calibrate_abstention.py`` and stored in the calibration file (:mod:`bot.calibration`).
 """
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
 from bot.retrieval import Retrieval, Retriever
 
-MODEL_FILE = Path(__file__).with_name("abstention.json")
 FEATURES = (
     "coverage", "top_coverage", "dense_top", "ngram_top", "agreement", "margin", "foreign", "n_terms",
     "quote_top", "unit_dense_top",
@@ -97,12 +93,3 @@ PRIOR = AbstentionModel(
     bias=-6.0,
     threshold=0.5,
 )
-
-
-@lru_cache(maxsize=4)
-def load_model(path: Path = MODEL_FILE) -> AbstentionModel:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return PRIOR
-    return AbstentionModel(weights=dict(data["weights"]), bias=float(data["bias"]), threshold=float(data["threshold"]))

@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from bot.abstain import features, load_model
+from bot.abstain import features
 from bot.answer import ANSWERED, EMERGENCY, NO_ANSWER, Answer
 from bot.calibration import load_calibration
 from bot.compose import answer_text, compose, rank_units
@@ -25,7 +25,7 @@ from bot.safety import (
     is_prompt_injection,
     is_small_talk,
 )
-from bot.triage import CAUTION, TriageChecker, load_params
+from bot.triage import CAUTION, TriageChecker
 from bot.triage import EMERGENCY as TRIAGE_EMERGENCY
 from core.settings import Settings
 from core.textnorm import clean_input, detect_language, letters_ratio
@@ -67,7 +67,7 @@ class Bot:
         self.settings = settings
         self.embedder = embedder or load_embedder(settings.embedding_model)
         self.calibration = load_calibration(self.embedder.name)
-        self.triage = TriageChecker(load_params(self.embedder.name))
+        self.triage = TriageChecker(self.calibration.triage)
         self._reload_lock = threading.Lock()
         self._state: _State | None = None
         self.reload()
@@ -185,7 +185,7 @@ class Bot:
         ranked = rank_units(cleaned, vector, retrieval, retriever, self.calibration.quote_model)
         rank_ms = (time.perf_counter() - t) * 1000
         feats = features(retrieval, retriever, language, ranked)
-        model = load_model()
+        model = self.calibration.abstention
         ok, probability = model.answerable(feats)
         trace = {
             "index_version": retriever.loaded.version,

@@ -5,7 +5,7 @@ article's definition or introduction repeats the question's words, while the
 sentence that answers ("Trois à quatre séances…") may share none of them. So
 every unit (sentence, list item, table row) of the best articles is scored
 with several signals, combined by a logistic model fitted on the tuned eval
-sets (``bench/calibrate.py``, stored in ``bot/quote_model.json``):
+sets (``bench/calibrate_quotes.py``, stored in the calibration file, :mod:`bot.calibration`):
 
 - the embedding model's query/passage similarity with the unit (units are
   embedded at build time, in context: title, section, lead-in);
@@ -32,7 +32,6 @@ from bot.retrieval import Retrieval, Retriever
 from core.textnorm import content_terms, fold, split_words
 from index.units import ITEM, REFERENCE, ROW, Unit
 
-MODEL_FILE = Path(__file__).with_name("quote_model.json")
 TYPES_FILE = Path(__file__).with_name("data") / "question_types.json"
 BASE_FEATURES = (
     "dense", "dense_gap", "lex", "lex_heading", "lex_context", "article_share", "top_article", "section_dense",

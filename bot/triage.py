@@ -29,14 +29,13 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.safety import emergency_rule, normalise_for_rules
+from bot.safety import emergency_rule, normalise_for_rules, rule_category
 
 log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).with_name("data")
 BANK_FILE = DATA_DIR / "emergency_bank.jsonl"
 CONTEXT_FILE = DATA_DIR / "triage_context.json"
-CALIBRATION_FILE = DATA_DIR / "triage_calibration.json"
 
 EMERGENCY, CAUTION, NORMAL = "emergency", "caution", "normal"
 # Ways a message keeps a complication away from the present, in the order they are looked for.
@@ -56,13 +55,17 @@ class Triage:
 
 @dataclass(frozen=True)
 class SemanticParams:
-    """The detector: two linear models over the query embedding, fitted by ``bench/calibrate_triage.py``.
+    """The detector: two linear models over the query embedding, fitted by ``bench/calibrate_triage.py`` (``triage`` section of the calibration file).
 
     Attributes:
         emergency_weights / emergency_bias / emergency_threshold: emergency now vs anything else.
         serious_weights / serious_bias / serious_threshold: a serious complication (now or not) vs
             an ordinary message; adds the caution box when the emergency model does not fire.
         categories: one centroid per category (mean exemplar embedding), to name the category.
+        rule_gate: a rule's alarm becomes a caution when the emergency model gives the message less
+            than this probability: the rules read words, the model reads how the message is framed
+            ("what are the signs of...?", "years ago", "if one day..."), which the rules' time and person
+            markers cannot list. 0 turns the gate off. Chosen on the development sets like the thresholds.
     """
 
     emergency_weights: tuple[float, ...]
@@ -72,6 +75,7 @@ class SemanticParams:
     serious_bias: float
     serious_threshold: float
     categories: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    rule_gate: float = 0.0
 
     def emergency_probability(self, vector: np.ndarray) -> float:
         return _sigmoid(float(np.dot(self.emergency_weights, vector)) + self.emergency_bias)
@@ -125,21 +129,8 @@ def _distance(norm: str) -> str | None:
     return None
 
 
-def load_params(embedding_model: str, path: Path = CALIBRATION_FILE) -> SemanticParams | None:
-    """Fitted parameters for this model, or None: the semantic net stays off rather than guess."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    if data.get("embedding_model") != embedding_model:
-        if embedding_model.startswith("hashing-"):  # the test embedder has no semantic net
-            return None
-        log.warning(
-            "triage detector not calibrated for this embedding model; only the rules run",
-            extra={"embedding_model": embedding_model, "fitted_with": data.get("embedding_model")},
-        )
-        return None
-    params = data["params"]
+def params_from_dict(params: dict) -> SemanticParams:
+    """The detector's parameters from the ``triage`` section of the calibration file."""
     return SemanticParams(
         emergency_weights=tuple(params["emergency_weights"]),
         emergency_bias=float(params["emergency_bias"]),
@@ -148,6 +139,7 @@ def load_params(embedding_model: str, path: Path = CALIBRATION_FILE) -> Semantic
         serious_bias=float(params["serious_bias"]),
         serious_threshold=float(params["serious_threshold"]),
         categories={k: tuple(v) for k, v in params.get("categories", {}).items()},
+        rule_gate=float(params.get("rule_gate", 0.0)),
     )
 
 
@@ -190,28 +182,17 @@ class TriageChecker:
         distance = _distance(norm) if rule else None
         if distance == "figure_of_speech":
             rule = None
-        if rule and distance is None:
-            return Triage(EMERGENCY, RULE_CATEGORY.get(rule, category), rule, "rules", p)
+        params = params or self.params
+        gated = rule is not None and vector is not None and params is not None and p < params.rule_gate
+        if rule and distance is None and not gated:
+            return Triage(EMERGENCY, rule_category(rule) or category, rule, "rules", p)
         if level == EMERGENCY:
             return Triage(EMERGENCY, category, None, "semantic", p)
         if level == CAUTION and _says_now(norm):
             # A serious complication (semantic net) said to be happening now (time markers).
             return Triage(EMERGENCY, category, None, "semantic+now", p)
         if rule:
-            return Triage(CAUTION, RULE_CATEGORY.get(rule, category), rule, "rules", p)
+            return Triage(CAUTION, rule_category(rule) or category, rule, "rules", p)
         if level == CAUTION:
             return Triage(CAUTION, category, None, "semantic", p)
         return Triage(NORMAL, None, None, None, p)
-
-
-# The rules' names mapped to the categories the emergency message speaks of.
-RULE_CATEGORY = {
-    "suicidal_thoughts": "suicidal",
-    "breathing_or_throat": "breathing",
-    "vision_problem": "vision",
-    "skin_colour_change": "vascular_occlusion",
-    "infection_signs": "infection_fever",
-    "chest_pain": "chest_pain",
-    "severe_pain_after_procedure": "vascular_occlusion",
-    "loss_of_consciousness": "fainting",
-}
