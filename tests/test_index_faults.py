@@ -448,7 +448,10 @@ def two_versions(settings):
     return settings
 
 
-@pytest.mark.parametrize("damage", sorted(DAMAGES))
+# One damage in the quick loop; the others behave the same way and run with the slow tests.
+@pytest.mark.parametrize(
+    "damage", [d if d == "manifest-truncated" else pytest.param(d, marks=pytest.mark.slow) for d in sorted(DAMAGES)]
+)
 def test_damaged_live_version_falls_back_everywhere(tmp_path, two_versions, damage):
     from bot.engine import Bot
 
@@ -505,6 +508,7 @@ def test_every_version_damaged_says_rebuild(tmp_path, two_versions):
 # --- a new version while the bot answers ------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_bot_switches_version_while_answering(settings):
     from bot.engine import Bot
 

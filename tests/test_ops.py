@@ -92,12 +92,12 @@ def test_two_services_keep_separate_counts(fake_bot, fake_settings):
     assert samples(second.metrics.render()[0].decode())[("faqbot_answer_latency_seconds_count", ())] == 0
 
 
-def test_health_reports_a_fallback_version(fake_settings):
+def test_health_reports_a_fallback_version(indexed_settings):
     from bot.engine import Bot
     from index.embedder import HashingEmbedder
 
+    fake_settings = indexed_settings  # version 1
     embedder = HashingEmbedder(64)
-    sync_index(fake_settings, embedder=embedder, full=True)
     sync_index(fake_settings, embedder=embedder, full=True)
     (fake_settings.index_dir / VERSIONS_DIR / "v000002" / "faiss.index").write_bytes(b"damaged")
     service = ClinicService(fake_settings, bot=Bot(fake_settings, embedder=embedder))
