@@ -13,7 +13,7 @@ The emergency threshold maximises Youden's J, recall minus false-alarm rate
 counting twice.
 
 Usage:
-    python bench/calibrate_triage.py [--write]
+    python -m bench.calibrate_triage [--write]
 """
 
 from __future__ import annotations
@@ -21,15 +21,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bot.evaluation import load_cases  # noqa: E402
-from bot.triage import (  # noqa: E402
+from bot.evaluation import load_cases
+from bot.triage import (
     CALIBRATION_FILE,
     CAUTION,
     EMERGENCY,
@@ -38,8 +35,8 @@ from bot.triage import (  # noqa: E402
     TriageChecker,
     load_bank,
 )
-from core.textnorm import clean_input  # noqa: E402
-from index.embedder import load_embedder  # noqa: E402
+from core.textnorm import clean_input
+from index.embedder import load_embedder
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV = ROOT / "tests/eval/emergency_dev.jsonl"
