@@ -18,6 +18,8 @@ from core.textnorm import fold
 
 # The chat's labels, from the locale files (``ui`` section).
 LABELS = {language: locale["ui"] for language, locale in LOCALES.items()}
+# The clinic's article pages are French.
+ARTICLE_LANGUAGE = "fr"
 CITE_MARK = re.compile(r"\[(\d+)\]")
 
 
@@ -149,10 +151,11 @@ def article_page(title: str, body_markdown: str, url: str | None, updated: str |
     if in_list:
         parts.append("</ul>")
     meta = []
+    labels = LABELS[ARTICLE_LANGUAGE]
     if updated:
-        meta.append(f"Mis à jour le {esc(updated)}")
+        meta.append(labels["article_updated"].format(date=esc(updated)))
     if url and url.lower().startswith(("http://", "https://")):  # never a javascript: link
-        meta.append(f'Version publiée : <a href="{esc(url)}">{esc(url)}</a>')
+        meta.append(labels["article_published"].format(link=f'<a href="{esc(url)}">{esc(url)}</a>'))
     return (
         '<!doctype html><html lang="fr"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
