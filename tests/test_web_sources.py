@@ -297,8 +297,11 @@ def test_page_cap_limits_what_is_fetched(settings, site):
     assert site.hits[SITEMAP_PATHS[2]] == 0
 
 
-def test_cli_update_with_sitemap(tmp_path, site):
+def test_cli_update_with_sitemap(tmp_path, site, monkeypatch):
+    import index.web as web
     from index.__main__ import main as index_main
+
+    monkeypatch.setattr(web, "DELAY_SECONDS", 0)
 
     empty = tmp_path / "empty"
     empty.mkdir()
