@@ -23,6 +23,7 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -190,6 +191,18 @@ def _one_line(text: str) -> str:
 _WORD = re.compile(r"\w+")
 
 
+@lru_cache(maxsize=65536)
+def _hashed_features(word: str, dimension: int) -> tuple[np.ndarray, np.ndarray]:
+    """The slots and signs of a word and its character trigrams (words repeat: hashed once)."""
+    feats = [word] + [word[i : i + 3] for i in range(max(1, len(word) - 2))]
+    slots, signs = [], []
+    for feat in feats:
+        digest = hashlib.blake2b(feat.encode(), digest_size=8).digest()
+        slots.append(int.from_bytes(digest[:4], "little") % dimension)
+        signs.append(1.0 if digest[4] & 1 else -1.0)
+    return np.array(slots, dtype=np.intp), np.array(signs, dtype=np.float32)
+
+
 class HashingEmbedder:
     """Deterministic bag of hashed words and character trigrams.
 
@@ -205,12 +218,10 @@ class HashingEmbedder:
 
     def _vector(self, text: str) -> np.ndarray:
         vec = np.zeros(self.dimension, dtype=np.float32)
-        for word in _WORD.findall(fold(text)):
-            feats = [word] + [word[i : i + 3] for i in range(max(1, len(word) - 2))]
-            for feat in feats:
-                digest = hashlib.blake2b(feat.encode(), digest_size=8).digest()
-                slot = int.from_bytes(digest[:4], "little") % self.dimension
-                vec[slot] += 1.0 if digest[4] & 1 else -1.0
+        features = [_hashed_features(word, self.dimension) for word in _WORD.findall(fold(text))]
+        if features:
+            # Sums of ±1 are exact in float32: adding every feature at once gives the same vector.
+            np.add.at(vec, np.concatenate([f[0] for f in features]), np.concatenate([f[1] for f in features]))
         norm = float(np.linalg.norm(vec))
         return vec / norm if norm else vec
 
