@@ -3,7 +3,8 @@
 Patients type without accents, in SMS spelling ("c koi", "pk", "rdv"), with
 typos, and sometimes in English about French articles. Every keyword matcher
 in the bot sees text through these functions, so the articles and the
-questions meet in the same form.
+questions meet in the same form. The SMS spellings and stop words are data
+files in ``core/data/``, checked when they load (``core/datafiles.py``).
 """
 
 from __future__ import annotations
