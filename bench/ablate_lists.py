@@ -7,7 +7,7 @@ no_answer recall beside the full pipeline. A list stays only where it helps on
 sets it was not written for (README, "Hand-written lists").
 
 Usage:
-    python bench/ablate_lists.py INDEX_DIR:EVAL_FILE [INDEX_DIR:EVAL_FILE ...]
+    python -m bench.ablate_lists INDEX_DIR:EVAL_FILE [INDEX_DIR:EVAL_FILE ...]
 """
 
 from __future__ import annotations
@@ -16,13 +16,11 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-import bot.quotes as quotes  # noqa: E402
-import bot.retrieval as retrieval  # noqa: E402
-from bot.engine import Bot  # noqa: E402
-from bot.evaluation import load_cases, run_eval  # noqa: E402
-from core.settings import load_settings  # noqa: E402
+import bot.quotes as quotes
+import bot.retrieval as retrieval
+from bot.engine import Bot
+from bot.evaluation import load_cases, run_eval
+from core.settings import load_settings
 
 
 @contextmanager

@@ -2,7 +2,7 @@
 
 Starts ``python app.py`` on a free loopback port (rate limit out of the way, no background
 re-indexing, no question logging) and talks to it with ``gradio_client`` only. Usage:
-    .venv/bin/python bench/bench_app.py [--seconds 30] [--clients 10] [--sequential 50] [--index-dir DIR]
+    .venv/bin/python -m bench.bench_app [--seconds 30] [--clients 10] [--sequential 50] [--index-dir DIR]
 Without ``--index-dir`` a first process builds a fresh index in a temporary folder; the start-up
 figure is always measured on a second process that starts on the existing index.
 
@@ -30,12 +30,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+from gradio_client import Client
 
-from app_server import CONTENT, _OutputReader, free_port, serving  # noqa: E402
-from common import machine, percentile  # noqa: E402
-from gradio_client import Client  # noqa: E402
+from bench.common import machine, percentile
+from tests.app_server import CONTENT, _OutputReader, free_port, serving
+
+ROOT = Path(__file__).resolve().parent.parent
 
 QUESTIONS = ROOT / "tests" / "eval" / "questions.jsonl"
 START_TIMEOUT = 600.0
@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, value in rows:
         print(f"{name:<{width}}  {value}")
     print(f"\nmachine: {machine(load_at_start)}")
-    print(f"command: cd {shlex.quote(str(ROOT))} && .venv/bin/python bench/bench_app.py {shlex.join(sys.argv[1:])}".rstrip())
+    print(f"command: cd {shlex.quote(str(ROOT))} && .venv/bin/python -m bench.bench_app {shlex.join(sys.argv[1:])}".rstrip())
     return 0
 
 

@@ -5,7 +5,7 @@ chunks to measure; the floor is the same texts encoded directly by the model
 with the same batch size. Peak memory is the process's maximum resident size.
 
 Usage:
-    python bench/bench_build.py [--copies 10]
+    python -m bench.bench_build [--copies 10]
 """
 
 from __future__ import annotations
@@ -14,17 +14,14 @@ import argparse
 import os
 import resource
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from core.settings import load_settings  # noqa: E402
-from index.build import sync_index  # noqa: E402
-from index.embedder import load_embedder  # noqa: E402
-from index.store import load_current  # noqa: E402
+from core.settings import load_settings
+from index.build import sync_index
+from index.embedder import load_embedder
+from index.store import load_current
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,7 +55,7 @@ def main() -> None:
           f"{'ratio':>6} {'peak MB':>8}")
     print(f"{report.articles:>8} {report.chunks:>7} {build_s:>8.1f} {report.chunks / build_s:>9.1f} {raw_s:>13.1f} "
           f"{len(texts) / raw_s:>15.1f} {build_s / raw_s:>6.2f} {peak_mb:>8.0f}")
-    print(f"command: python bench/bench_build.py --copies {args.copies}")
+    print(f"command: python -m bench.bench_build --copies {args.copies}")
 
 
 if __name__ == "__main__":

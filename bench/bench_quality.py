@@ -6,7 +6,7 @@
     splitting, no title prefix), the same model, FAISS IndexFlatIP; the answer is the top passage's
     article, and it never abstains nor flags an emergency.
 Usage:
-    .venv/bin/python bench/bench_quality.py [tests/eval/questions.jsonl]
+    .venv/bin/python -m bench.bench_quality [tests/eval/questions.jsonl]
 """
 
 from __future__ import annotations
@@ -21,20 +21,19 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import faiss  # noqa: E402
-import numpy as np  # noqa: E402
-from common import machine, percentile  # noqa: E402
-from langchain_text_splitters import RecursiveCharacterTextSplitter  # noqa: E402
+import faiss  # noqa: E402 - after HF_HUB_OFFLINE is set
+import numpy as np  # noqa: E402 - after HF_HUB_OFFLINE is set
+from langchain_text_splitters import RecursiveCharacterTextSplitter  # noqa: E402 - after HF_HUB_OFFLINE is set
 
-from bot.engine import Bot  # noqa: E402
-from bot.evaluation import Case, load_cases, run_eval  # noqa: E402
-from core.settings import load_settings  # noqa: E402
-from index.articles import load_articles  # noqa: E402
-from index.build import sync_index  # noqa: E402
-from index.embedder import Embedder, load_embedder  # noqa: E402
+from bench.common import machine, percentile  # noqa: E402 - after HF_HUB_OFFLINE is set
+from bot.engine import Bot  # noqa: E402 - after HF_HUB_OFFLINE is set
+from bot.evaluation import Case, load_cases, run_eval  # noqa: E402 - after HF_HUB_OFFLINE is set
+from core.settings import load_settings  # noqa: E402 - after HF_HUB_OFFLINE is set
+from index.articles import load_articles  # noqa: E402 - after HF_HUB_OFFLINE is set
+from index.build import sync_index  # noqa: E402 - after HF_HUB_OFFLINE is set
+from index.embedder import Embedder, load_embedder  # noqa: E402 - after HF_HUB_OFFLINE is set
 
 FR, EN = ("fr", "near_miss"), ("en",)
 
@@ -146,7 +145,7 @@ def main() -> int:
     print("cited or among the top-3 retrieved (bot) / among the top-3 distinct articles (baseline). A wrongly")
     print("abstained case is a miss. Latency: per question, in process, all cases (baseline: encode + search).")
     print(f"\nmachine: {machine(load_at_start)}")
-    print(f"command: cd {shlex.quote(str(ROOT))} && .venv/bin/python bench/bench_quality.py {shlex.join(sys.argv[1:])}".rstrip())
+    print(f"command: cd {shlex.quote(str(ROOT))} && .venv/bin/python -m bench.bench_quality {shlex.join(sys.argv[1:])}".rstrip())
     return 0
 
 

@@ -7,7 +7,7 @@ for half an hour and search time does not depend on where a vector came from).
 Questions come from the eval set; the query embedding is the real model's.
 
 Usage:
-    python bench/bench_scale.py [--sizes 1000 10000 100000] [--queries 200]
+    python -m bench.bench_scale [--sizes 1000 10000 100000] [--queries 200]
 """
 
 from __future__ import annotations
@@ -15,25 +15,21 @@ from __future__ import annotations
 import argparse
 import gc
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from common import cpu_name, percentile, rss_mb  # noqa: E402
-
-from bot.engine import Bot  # noqa: E402
-from bot.evaluation import load_cases  # noqa: E402
-from core.settings import load_settings  # noqa: E402
-from index.build import sync_index  # noqa: E402
-from index.chunking import Chunk  # noqa: E402
-from index.embedder import load_embedder  # noqa: E402
-from index.store import load_current, make_faiss_index, write_version  # noqa: E402
-from index.units import SENTENCE_END, Unit  # noqa: E402
+from bench.common import cpu_name, percentile, rss_mb
+from bot.engine import Bot
+from bot.evaluation import load_cases
+from core.settings import load_settings
+from index.build import sync_index
+from index.chunking import Chunk
+from index.embedder import load_embedder
+from index.store import load_current, make_faiss_index, write_version
+from index.units import SENTENCE_END, Unit
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -183,7 +179,7 @@ def main() -> None:
         for r in exact_vs_hnsw(vecs, qv):
             print(f"{r['index']:>7} {r['build_s']:>8.1f} {r['memory_mb']:>7.0f} {r['p50_ms']:>7.2f} "
                   f"{r['p95_ms']:>7.2f} {r['recall@10']:>9.3f}")
-    print(f"\ncommand: python bench/bench_scale.py --sizes {' '.join(map(str, args.sizes))} --queries {args.queries}")
+    print(f"\ncommand: python -m bench.bench_scale --sizes {' '.join(map(str, args.sizes))} --queries {args.queries}")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ the index with the real default model, then times:
 2. an update after editing one article (target: at most 5 % of the full build).
 
 Usage:
-    python bench/bench_update.py [--articles 1000] [--keep DIR]
+    python -m bench.bench_update [--articles 1000] [--keep DIR]
 
 Exit code 0 when both targets are met, 1 otherwise.
 """
@@ -25,13 +25,12 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from core.settings import load_settings
+from index.articles import Article, load_articles
+from index.build import sync_index
+from index.embedder import BUNDLED_MODEL_NAME, load_embedder
 
-from core.settings import load_settings  # noqa: E402
-from index.articles import Article, load_articles  # noqa: E402
-from index.build import sync_index  # noqa: E402
-from index.embedder import BUNDLED_MODEL_NAME, load_embedder  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 NO_CHANGE_TARGET_S = 2.0
 ONE_CHANGE_TARGET_RATIO = 0.05
@@ -188,7 +187,7 @@ def _run(count: int, base: Path, args) -> int:
         python_arg = str(python.relative_to(ROOT))
     except ValueError:
         python_arg = str(python)
-    cmd = [python_arg, "bench/bench_update.py", "--articles", str(count)]
+    cmd = [python_arg, "-m", "bench.bench_update", "--articles", str(count)]
     print(f"reproduce: cd {shlex.quote(str(ROOT))} && {shlex.join(cmd)}")
     return 0 if ok_same and ok_one else 1
 

@@ -12,7 +12,7 @@ A file may name the index it is asked against (``FILE=INDEX_DIR``): cases from s
 content teach the model what an unanswerable question looks like on content it was not written for.
 
 Usage:
-    python bench/calibrate_abstention.py tests/eval/questions.jsonl tests/eval/calibration.jsonl \
+    python -m bench.calibrate_abstention tests/eval/questions.jsonl tests/eval/calibration.jsonl \
         tests/eval/corpus3/questions.jsonl=/tmp/idx3/index [--check tests/eval/holdout.jsonl] [--write]
 """
 
@@ -20,27 +20,24 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bot.abstain import FEATURES, features  # noqa: E402
-from bot.calibration import CALIBRATION_FILE, write_section  # noqa: E402
-from bot.compose import rank_units  # noqa: E402
-from bot.engine import Bot  # noqa: E402
-from bot.evaluation import load_cases  # noqa: E402
-from bot.safety import (  # noqa: E402
+from bot.abstain import FEATURES, features
+from bot.calibration import CALIBRATION_FILE, write_section
+from bot.compose import rank_units
+from bot.engine import Bot
+from bot.evaluation import load_cases
+from bot.safety import (
     asks_personal_advice,
     emergency_rule,
     is_off_topic_task,
     is_prompt_injection,
     is_small_talk,
 )
-from core.settings import load_settings  # noqa: E402
-from core.textnorm import clean_input, detect_language  # noqa: E402
+from core.settings import load_settings
+from core.textnorm import clean_input, detect_language
 
 # Tighter than the 3 % promised, so that new questions stay within it.
 MAX_FALSE_ABSTAIN = 0.02

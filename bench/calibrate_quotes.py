@@ -12,28 +12,25 @@ eval set and the calibration set); the blind sets are never read here.
    answer_correct on the tuned sets with the median quote at most 600 characters.
 
 Usage:
-    python bench/calibrate_quotes.py [--index-dir var/index] [--write] [files...]
+    python -m bench.calibrate_quotes [--index-dir var/index] [--write] [files...]
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
-import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bot.calibration import CALIBRATION_FILE, write_section  # noqa: E402
-from bot.compose import SelectionSettings, join_units, select  # noqa: E402
-from bot.engine import Bot  # noqa: E402
-from bot.evaluation import answer_contains_quote, load_cases  # noqa: E402
-from bot.quotes import QuoteModel, candidates, feature_names, score  # noqa: E402
-from bot.retrieval import FusionSettings  # noqa: E402
-from core.settings import load_settings  # noqa: E402
-from core.textnorm import clean_input, detect_language  # noqa: E402
+from bot.calibration import CALIBRATION_FILE, write_section
+from bot.compose import SelectionSettings, join_units, select
+from bot.engine import Bot
+from bot.evaluation import answer_contains_quote, load_cases
+from bot.quotes import QuoteModel, candidates, feature_names, score
+from bot.retrieval import FusionSettings
+from core.settings import load_settings
+from core.textnorm import clean_input, detect_language
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FILES = [ROOT / "tests/eval/questions.jsonl", ROOT / "tests/eval/calibration.jsonl"]

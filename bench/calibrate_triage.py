@@ -13,23 +13,20 @@ The emergency threshold maximises Youden's J, recall minus false-alarm rate
 counting twice.
 
 Usage:
-    python bench/calibrate_triage.py [--write]
+    python -m bench.calibrate_triage [--write]
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bot.calibration import CALIBRATION_FILE, write_section  # noqa: E402
-from bot.evaluation import load_cases  # noqa: E402
-from bot.safety import EMERGENCY_RULES_FILE  # noqa: E402
-from bot.triage import (  # noqa: E402
+from bot.calibration import CALIBRATION_FILE, write_section
+from bot.evaluation import load_cases
+from bot.safety import EMERGENCY_RULES_FILE
+from bot.triage import (
     BANK_FILE,
     CAUTION,
     CONTEXT_FILE,
@@ -39,8 +36,8 @@ from bot.triage import (  # noqa: E402
     TriageChecker,
     load_bank,
 )
-from core.textnorm import clean_input  # noqa: E402
-from index.embedder import load_embedder  # noqa: E402
+from core.textnorm import clean_input
+from index.embedder import load_embedder
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV = ROOT / "tests/eval/emergency_dev.jsonl"

@@ -7,7 +7,7 @@ purpose: they are calibrated per model, and this table is what the choice of
 default rests on.
 
 Usage:
-    python bench/compare_models.py [--models '' bundled:all-MiniLM-L6-v2 use-multilingual-v3] \\
+    python -m bench.compare_models [--models '' bundled:all-MiniLM-L6-v2 use-multilingual-v3] \\
         --set content:tests/eval/blind/holdout2.jsonl --set tests/eval/blind/corpus2/content:tests/eval/blind/corpus2/questions.jsonl
 """
 
@@ -17,18 +17,15 @@ import argparse
 import os
 import platform
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bot.evaluation import load_cases  # noqa: E402
-from index.articles import load_articles  # noqa: E402
-from index.chunking import chunk_article  # noqa: E402
-from index.embedder import load_embedder  # noqa: E402
+from bot.evaluation import load_cases
+from index.articles import load_articles
+from index.chunking import chunk_article
+from index.embedder import load_embedder
 
 ROOT = Path(__file__).resolve().parent.parent
 USE_NAME = "use-multilingual-v3"

@@ -1,7 +1,7 @@
 """One table of the figures that matter, from ``python -m bot eval --json`` reports.
 
 Usage:
-    python bench/eval_summary.py NAME=report.json [NAME=report.json ...]
+    python -m bench.eval_summary NAME=report.json [NAME=report.json ...]
 """
 
 from __future__ import annotations

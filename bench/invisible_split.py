@@ -6,7 +6,7 @@ is reproducible. Run ``python -m bot eval`` on the copy: the figures must match 
 original's, since the bot removes these characters before any check.
 
 Usage:
-    python bench/invisible_split.py tests/eval/blind/redteam.jsonl /tmp/redteam-invisible.jsonl --count 3
+    python -m bench.invisible_split tests/eval/blind/redteam.jsonl /tmp/redteam-invisible.jsonl --count 3
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """A Gradio endpoint that does nothing, served like app.py: the floor of a gradio_client round trip.
 
 ``bench/bench_app.py`` starts it to show how much of a round trip is the client and the protocol
-rather than the bot. Usage: ``.venv/bin/python bench/noop_app.py PORT``.
+rather than the bot. Usage: ``.venv/bin/python -m bench.noop_app PORT``.
 """
 
 from __future__ import annotations

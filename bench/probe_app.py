@@ -1,6 +1,6 @@
 """Replay the outside probe's findings against a running app and print what holds.
 
-    .venv/bin/python bench/probe_app.py http://127.0.0.1:7860 [--staff-user NAME --staff-password PW]
+    .venv/bin/python -m bench.probe_app http://127.0.0.1:7860 [--staff-user NAME --staff-password PW]
         [--rate-limit 20] [--lockout]
 
 Each check prints ``HOLDS``, ``FAILS`` or ``SKIP`` (with why) and the exit code is 1 if any

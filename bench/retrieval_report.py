@@ -1,7 +1,7 @@
 """Retrieval alone on the eval set: hit@1 / hit@3 of the article ranking, per retriever and fused.
 
 Shows what each part of the hybrid buys. Usage:
-    python bench/retrieval_report.py [tests/eval/questions.jsonl] [--misses]
+    python -m bench.retrieval_report [tests/eval/questions.jsonl] [--misses]
 """
 
 from __future__ import annotations
@@ -9,12 +9,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bot.engine import Bot  # noqa: E402
-from bot.evaluation import load_cases  # noqa: E402
-from core.settings import load_settings  # noqa: E402
-from core.textnorm import clean_input, detect_language  # noqa: E402
+from bot.engine import Bot
+from bot.evaluation import load_cases
+from core.settings import load_settings
+from core.textnorm import clean_input, detect_language
 
 
 def main() -> None:

@@ -1,133 +1,96 @@
 """Fixed texts shown to patients, in French and English.
 
 Quotes from the articles stay in their own language; everything around them
-(introductions, refusals, the emergency message) follows the patient's
-language. Languages other than French and English get the English texts.
+(introductions, refusals, the emergency message, the chat's labels) follows the
+patient's language. Languages other than French and English get the English
+texts. The texts and the emergency numbers live in one file per language,
+``bot/locales/<language>.json``, checked when it is loaded: every language has
+the same keys, and a text uses only the placeholders it can be given.
 """
 
 from __future__ import annotations
 
+import string
+from pathlib import Path
+from typing import Any
+
+from core.datafiles import DataFileError, read_json
 from core.settings import Settings
 
-TEXTS: dict[str, dict[str, str]] = {
-    "fr": {
-        "intro": "Voici ce que disent nos articles :",
-        "intro_native": "Voici ce que disent nos articles :",
-        "sources": "Sources",
-        "not_in_articles": (
-            "Nos articles ne répondent pas à cette question, et je préfère ne rien inventer. "
-            "Le plus simple est d'en parler avec l'équipe médicale : vous pouvez prendre rendez-vous "
-            "pour une consultation ({booking_url}) ou contacter la clinique au {phone}."
-        ),
-        "personal_medical_advice": (
-            "Je ne peux pas répondre à une question sur votre situation personnelle (diagnostic, "
-            "traitement en cours, médicaments) : seul un médecin qui vous examine peut le faire. "
-            "Parlez-en lors d'une consultation ({booking_url}) ou appelez la clinique au {phone}. "
-            "En cas d'urgence, appelez le 15 ou le 112."
-        ),
-        "out_of_scope": (
-            "Je réponds uniquement aux questions sur les soins de {clinic}, à partir de ses articles. "
-            "Pour toute autre demande, vous pouvez contacter la clinique ({contact_url})."
-        ),
-        "small_talk": (
-            "Bonjour ! Je suis l'assistant automatique de {clinic}. Je réponds aux questions sur nos soins "
-            "en citant nos articles, par exemple : « Combien de séances de microneedling faut-il ? ». "
-            "Je ne remplace pas une consultation médicale."
-        ),
-        "empty": "Je n'ai pas reçu de question. Écrivez-moi votre question sur nos soins, en une ou deux phrases.",
-        "too_long": (
-            "Votre message est trop long ({length} caractères, {limit} au maximum). "
-            "Pouvez-vous poser votre question en quelques phrases ?"
-        ),
-        "unreadable": "Je n'ai pas compris votre message. Pouvez-vous reformuler votre question avec des mots ?",
-        "rate_limited": (
-            "Vous avez posé beaucoup de questions en peu de temps. Merci de patienter une minute avant la suivante."
-        ),
-        "error": (
-            "Un problème de notre côté m'empêche de répondre. Réessayez dans un instant, "
-            "ou appelez la clinique au {phone}."
-        ),
-        "emergency": (
-            "⚠️ Ce que vous décrivez peut nécessiter des soins urgents. N'attendez pas une réponse en ligne.\n"
-            "- Urgence vitale : appelez le 15 (SAMU) ou le 112.\n"
-            "- Si vous ne pouvez pas parler ou entendre : envoyez un SMS au 114.\n"
-            "- Pensées suicidaires : appelez le 3114 (gratuit, 24 h/24, 7 j/7).\n"
-            "- Inquiétude après un soin chez {clinic} : appelez la clinique au {phone}."
-        ),
-        "caution": (
-            "Si cela vous arrive maintenant : appelez le 15 ou le 112, ou la clinique au {phone}."
-        ),
-    },
-    "en": {
-        "intro": "Here is what our articles say (they are written in French):",
-        "intro_native": "Here is what our articles say:",
-        "sources": "Sources",
-        "not_in_articles": (
-            "Our articles do not answer this question, and I would rather not guess. "
-            "The best is to ask our medical team: you can book a consultation ({booking_url}) "
-            "or call the clinic on {phone}."
-        ),
-        "personal_medical_advice": (
-            "I cannot answer questions about your own situation (diagnosis, current treatment, "
-            "medication): only a doctor who examines you can. Please raise it during a consultation "
-            "({booking_url}) or call the clinic on {phone}. In an emergency, call 15 or 112."
-        ),
-        "out_of_scope": (
-            "I only answer questions about the treatments of {clinic}, from its articles. "
-            "For anything else, please contact the clinic ({contact_url})."
-        ),
-        "small_talk": (
-            "Hello! I am the automated assistant of {clinic}. I answer questions about our treatments "
-            "by quoting our articles, for example: \"How many microneedling sessions are needed?\". "
-            "I do not replace a medical consultation."
-        ),
-        "empty": "I did not receive a question. Please write your question about our treatments in a sentence or two.",
-        "too_long": (
-            "Your message is too long ({length} characters, {limit} at most). "
-            "Could you ask your question in a few sentences?"
-        ),
-        "unreadable": "I could not understand your message. Could you rephrase your question in words?",
-        "rate_limited": "You have asked many questions in a short time. Please wait a minute before the next one.",
-        "error": "Something went wrong on our side. Please try again in a moment, or call the clinic on {phone}.",
-        "emergency": (
-            "⚠️ What you describe may need urgent care. Do not wait for an online answer.\n"
-            "- Life-threatening emergency: call 15 (SAMU) or 112.\n"
-            "- If you cannot speak or hear: text 114.\n"
-            "- Suicidal thoughts: call 3114 (free, 24/7).\n"
-            "- Worried after a treatment at {clinic}: call the clinic on {phone}."
-        ),
-        "caution": "If this is happening to you now: call 15 or 112, or the clinic on {phone}.",
-    },
-}
+LOCALES_DIR = Path(__file__).with_name("locales")
+LANGUAGES = ("fr", "en")
+# The sections of a locale file; each maps a name to a text (``examples`` is a list of texts).
+SECTIONS = ("numbers", "examples", "texts", "emergency_lines", "ui")
+# Placeholders filled from the settings, the emergency numbers, and by the caller of one text.
+SETTINGS_FIELDS = ("clinic", "phone", "booking_url", "contact_url")
+CALLER_FIELDS = {"too_long": ("length", "limit"), "article_updated": ("date",), "article_published": ("link",)}
+# The number patients text rather than call (the others are called).
+SMS_NUMBER = "sms"
 
 
+def load_locale(language: str, directory: Path = LOCALES_DIR) -> dict[str, Any]:
+    """The locale file of ``language``, checked.
+
+    Raises:
+        DataFileError: the file is missing or malformed, a section is missing or holds
+            something other than texts, or a text uses a placeholder nothing fills in.
+    """
+    path = directory / f"{language}.json"
+    data = read_json(path)
+    if data.get("language") != language:
+        raise DataFileError(f"{path}: field 'language' must be {language!r}")
+    for section in SECTIONS:
+        value = data.get(section)
+        if section == "examples":
+            if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+                raise DataFileError(f"{path}: 'examples' must be a list of non-empty texts")
+            continue
+        if not isinstance(value, dict) or not all(isinstance(v, str) and v.strip() for v in value.values()):
+            raise DataFileError(f"{path}: {section!r} must be an object of name -> non-empty text")
+    numbers = tuple(data["numbers"])
+    if SMS_NUMBER not in numbers:
+        raise DataFileError(f"{path}: 'numbers' must name the {SMS_NUMBER!r} number")
+    for section in ("texts", "emergency_lines", "ui"):
+        for key, template in data[section].items():
+            allowed = (*SETTINGS_FIELDS, *numbers, *CALLER_FIELDS.get(key, ()))
+            try:
+                used = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+            except ValueError as exc:
+                raise DataFileError(f"{path}: {section}.{key}: {exc}") from None
+            unknown = sorted(set(used) - set(allowed))
+            if unknown:
+                raise DataFileError(f"{path}: {section}.{key} uses unknown placeholder(s) {unknown}; "
+                                    f"allowed here: {list(allowed)}")
+    return data
+
+
+def load_locales(directory: Path = LOCALES_DIR) -> dict[str, dict[str, Any]]:
+    """Every language's locale, checked to have the same keys in every section.
+
+    Raises:
+        DataFileError: as :func:`load_locale`, or a key is missing from one language.
+    """
+    locales = {language: load_locale(language, directory) for language in LANGUAGES}
+    reference = LANGUAGES[0]
+    for language in LANGUAGES[1:]:
+        for section in SECTIONS:
+            if section == "examples":
+                continue
+            missing = set(locales[reference][section]) ^ set(locales[language][section])
+            if missing:
+                raise DataFileError(f"{directory}: {section} keys {sorted(missing)} are not in both "
+                                    f"{reference}.json and {language}.json")
+    return locales
+
+
+LOCALES = load_locales()
+TEXTS: dict[str, dict[str, str]] = {language: locale["texts"] for language, locale in LOCALES.items()}
 # A line added to the emergency message for the categories where what to do differs.
 EMERGENCY_LINES: dict[str, dict[str, str]] = {
-    "fr": {
-        "suicidal": "Vous n'êtes pas seul·e : appelez maintenant le 3114 (gratuit, 24 h/24), ou le 15 si vous êtes en danger.",
-        "self_harm": "Vous n'êtes pas seul·e : appelez maintenant le 3114 (gratuit, 24 h/24), ou le 15 si vous êtes blessé·e.",
-        "overdose_poisoning": "Produit ou médicaments avalés : appelez le 15 ou un centre antipoison, sans attendre les symptômes.",
-        "vascular_occlusion": "Peau blanche, grise ou violacée après une injection : c'est une urgence, appelez la clinique ou le 15 tout de suite.",
-        "vision": "Trouble de la vue après une injection : urgence absolue, appelez le 15 immédiatement.",
-        "stroke": "Visage qui tombe d'un côté, bras faible, parole difficile : appelez le 15 immédiatement.",
-        "chest_pain": "Douleur dans la poitrine : appelez le 15, ne prenez pas le volant.",
-        "anaphylaxis": "Gonflement rapide, urticaire, malaise : appelez le 15 ou le 112 immédiatement.",
-        "breathing": "Difficulté à respirer : appelez le 15 ou le 112 immédiatement.",
-        "toxin_spread": "Faiblesse, difficulté à avaler, parler ou respirer après une toxine : appelez le 15.",
-    },
-    "en": {
-        "suicidal": "You are not alone: call 3114 now (free, 24/7), or 15 if you are in danger.",
-        "self_harm": "You are not alone: call 3114 now (free, 24/7), or 15 if you are hurt.",
-        "overdose_poisoning": "Swallowed a product or too many pills: call 15 or a poison centre now, before any symptom.",
-        "vascular_occlusion": "Skin turning white, grey or purple after an injection: this is urgent, call the clinic or 15 right away.",
-        "vision": "Vision trouble after an injection: call 15 immediately.",
-        "stroke": "Face drooping on one side, weak arm, trouble speaking: call 15 immediately.",
-        "chest_pain": "Chest pain: call 15, do not drive yourself.",
-        "anaphylaxis": "Fast swelling, hives, feeling faint: call 15 or 112 immediately.",
-        "breathing": "Trouble breathing: call 15 or 112 immediately.",
-        "toxin_spread": "Weakness, trouble swallowing, speaking or breathing after toxin: call 15.",
-    },
+    language: locale["emergency_lines"] for language, locale in LOCALES.items()
 }
+
+
 # Categories whose own line comes first: the patient must read it before anything else.
 LEADING_LINE = {"suicidal", "self_harm"}
 
@@ -135,9 +98,11 @@ LEADING_LINE = {"suicidal", "self_harm"}
 def emergency_text(category: str | None, language: str, settings: Settings) -> str:
     """The emergency message, with the line for the category where it matters."""
     base = text("emergency", language, settings)
-    line = EMERGENCY_LINES[frame_language(language)].get(category or "")
+    frame = frame_language(language)
+    line = EMERGENCY_LINES[frame].get(category or "")
     if not line:
         return base
+    line = line.format(**LOCALES[frame]["numbers"])
     headline, _, rest = base.partition("\n")
     if category in LEADING_LINE:
         return f"⚠️ {line}\n{rest}"
@@ -149,12 +114,34 @@ def frame_language(language: str) -> str:
 
 
 def text(key: str, language: str, settings: Settings, **values: object) -> str:
-    """The fixed text ``key`` in the patient's language, with clinic details filled in."""
-    template = TEXTS[frame_language(language)][key]
+    """The fixed text ``key`` in the patient's language, with clinic details and numbers filled in."""
+    frame = frame_language(language)
+    return fill(TEXTS[frame][key], frame, settings, **values)
+
+
+def ui_text(key: str, language: str, settings: Settings, **values: object) -> str:
+    """A label or piece of the chat page (``ui`` section of the locale), filled in like :func:`text`."""
+    frame = frame_language(language)
+    return fill(LOCALES[frame]["ui"][key], frame, settings, **values)
+
+
+def numbers(language: str) -> dict[str, str]:
+    """The emergency numbers by name (``samu``, ``emergency``, ``sms``, ``suicide``)."""
+    return dict(LOCALES[frame_language(language)]["numbers"])
+
+
+def examples(language: str) -> list[str]:
+    """Example questions offered in the chat."""
+    return list(LOCALES[frame_language(language)]["examples"])
+
+
+def fill(template: str, language: str, settings: Settings, **values: object) -> str:
+    """``template`` with the clinic's details, the emergency numbers of ``language`` and ``values``."""
     return template.format(
         clinic=settings.clinic_name,
         phone=settings.clinic_phone,
         booking_url=settings.booking_url,
         contact_url=settings.contact_url,
+        **LOCALES[frame_language(language)]["numbers"],
         **values,
     )

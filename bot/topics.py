@@ -11,43 +11,43 @@ check lets the question through by itself: nothing here is an answer.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from core.datafiles import FOLDED_WORD, DataFileError, load_list_file, word_list
 from core.textnorm import stem, words
 
-# Each entry is a phrase, folded; a phrase matches when all its words appear in order.
-TOPICS_FR = ["", "rhinoplastie chirurgie du nez refaire le nez nez refait liposuccion lipoaspiration abdominoplastie", "lifting lifting cervico facial blepharoplastie paupieres tombantes otoplastie oreilles decollees", "augmentation mammaire protheses mammaires implants mammaires reduction mammaire seins lipofilling", "greffe de cheveux greffe capillaire implants capillaires fue fut cryolipolyse hifu ultrasons focalises", "radiofrequence prp plasma riche en plaquettes fils tenseurs fils tracteurs tatouage detatouage", "microblading maquillage permanent dermopigmentation varices sclerotherapie chirurgie des varices", "blanchiment dentaire blanchiment des dents facettes dentaires orthodontie implants dentaires", "myopie chirurgie des yeux lasik hydrafacial carbon peel peeling au carbone perfusion de vitamines", "perfusion iv ozempic wegovy saxenda sleeve anneau gastrique bbl fesses brazilian butt lift", "epilation a la cire cire manucure pedicure drainage lymphatique cellulite onglerie", "parking garer stationnement metro bus tramway rer gare ascenseur fauteuil roulant pmr handicap", "wifi carte cadeau cartes cadeaux bon cadeau fidelite parrainage livraison boutique en ligne", "mutuelle tiers payant remboursement mutuelle recrutement candidature cv emploi", ""]
-TOPICS_EN = ["", "rhinoplasty nose job liposuction lipo tummy tuck abdominoplasty facelift face lift eyelid surgery", "blepharoplasty breast augmentation breast implants breast reduction boob job hair transplant", "cryolipolysis coolsculpting hifu radiofrequency prp platelet rich plasma thread lift tattoo removal", "tattoo microblading permanent makeup varicose veins teeth whitening veneers dental implants braces", "lasik eye surgery hydrafacial carbon peel iv drip vitamin drip nad ozempic wegovy semaglutide", "gastric sleeve bbl butt lift waxing manicure pedicure lymphatic drainage", "parking car park metro subway bus train station wheelchair elevator wifi", "gift card gift voucher voucher loyalty referral delivery online shop bupa hiring", ""]
+TOPICS_FILE = Path(__file__).with_name("data") / "topics.json"
 
 
-def _phrases(blocks: list[str]) -> list[tuple[str, ...]]:
-    """Split the blocks into phrases: known multi-word phrases first, then single words."""
-    text = " ".join(blocks)
+def load_topic_phrases(path: Path = TOPICS_FILE) -> list[tuple[str, ...]]:
+    """The topic phrases of ``path``, each as a tuple of folded words, in file order.
+
+    Raises:
+        DataFileError: a phrase is not folded words separated by single spaces, appears
+            twice, or is a single word already part of a longer phrase (a word of a longer
+            phrase is not a topic alone: "lift" or "job" say nothing without the rest).
+    """
+    data = load_list_file(path)
+    languages = data.get("phrases")
+    if not isinstance(languages, dict) or not languages:
+        raise DataFileError(f"{path}: 'phrases' must be an object of language -> list of phrases")
     phrases: list[tuple[str, ...]] = []
-    multi = [
-        "chirurgie du nez", "refaire le nez", "nez refait", "lifting cervico facial", "paupieres tombantes",
-        "oreilles decollees", "augmentation mammaire", "protheses mammaires", "implants mammaires",
-        "reduction mammaire", "greffe de cheveux", "greffe capillaire", "implants capillaires",
-        "ultrasons focalises", "plasma riche en plaquettes", "fils tenseurs", "fils tracteurs",
-        "maquillage permanent", "chirurgie des varices", "blanchiment dentaire", "blanchiment des dents",
-        "facettes dentaires", "implants dentaires", "chirurgie des yeux", "carbon peel", "peeling au carbone",
-        "perfusion de vitamines", "perfusion iv", "anneau gastrique", "brazilian butt lift",
-        "epilation a la cire", "drainage lymphatique", "fauteuil roulant", "carte cadeau", "cartes cadeaux",
-        "bon cadeau", "boutique en ligne", "tiers payant", "remboursement mutuelle", "nose job", "tummy tuck",
-        "face lift", "eyelid surgery", "breast augmentation", "breast implants", "breast reduction",
-        "boob job", "hair transplant", "platelet rich plasma", "thread lift", "tattoo removal",
-        "permanent makeup", "varicose veins", "teeth whitening", "dental implants", "eye surgery",
-        "iv drip", "vitamin drip", "gastric sleeve", "butt lift", "lymphatic drainage", "car park",
-        "train station", "gift card", "gift voucher", "online shop",
-    ]
-    for phrase in multi:
-        phrases.append(tuple(phrase.split()))
-    covered = {w for p in multi for w in p.split()}
-    for word in text.split():
-        if word not in covered and (word,) not in phrases:
-            phrases.append((word,))
+    for language in languages:
+        for phrase in word_list(languages, language, path):
+            parts = tuple(phrase.split(" "))
+            if not all(FOLDED_WORD.fullmatch(w) for w in parts):
+                raise DataFileError(f"{path}: phrases.{language}: {phrase!r} is not folded words separated by one space")
+            if parts in phrases:
+                raise DataFileError(f"{path}: phrases.{language}: {phrase!r} appears twice")
+            phrases.append(parts)
+    in_longer = {w for p in phrases if len(p) > 1 for w in p}
+    for parts in phrases:
+        if len(parts) == 1 and parts[0] in in_longer:
+            raise DataFileError(f"{path}: {parts[0]!r} is part of a longer phrase, so it cannot be a topic alone")
     return phrases
 
 
-TOPIC_PHRASES = _phrases(TOPICS_FR + TOPICS_EN)
+TOPIC_PHRASES = load_topic_phrases()
 # Phrases by their first word: a question is checked only against phrases that can start in it.
 _BY_FIRST_WORD: dict[str, list[tuple[str, ...]]] = {}
 for _phrase in TOPIC_PHRASES:

@@ -3,7 +3,8 @@
 Patients type without accents, in SMS spelling ("c koi", "pk", "rdv"), with
 typos, and sometimes in English about French articles. Every keyword matcher
 in the bot sees text through these functions, so the articles and the
-questions meet in the same form.
+questions meet in the same form. The SMS spellings and stop words are data
+files in ``core/data/``, checked when they load (``core/datafiles.py``).
 """
 
 from __future__ import annotations
@@ -11,8 +12,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 
 import Stemmer
+
+from core.datafiles import load_list_file, word_list, word_map
 
 WORD = re.compile(r"[a-z0-9]+")
 MARKUP = re.compile(r"<[^>]{0,200}>|&[a-z]+;|\w+=\S*")
@@ -33,28 +37,14 @@ CONFUSABLES = str.maketrans({
     "Х": "X", "Ι": "I", "Ο": "O", "ο": "o", "α": "a", "ν": "v",
 })
 
-# SMS and chat spellings seen in French patient messages, folded.
-SMS = {
-    "c": "c est", "koi": "quoi", "kwa": "quoi", "pk": "pourquoi", "pq": "pourquoi", "pkoi": "pourquoi",
-    "pourquoa": "pourquoi", "rdv": "rendez vous", "bcp": "beaucoup", "tjs": "toujours", "tt": "tout",
-    "ds": "dans", "ki": "qui", "ke": "que", "kel": "quel", "kelle": "quelle", "kan": "quand", "qd": "quand",
-    "jpeux": "je peux", "jpe": "je peux", "chui": "je suis", "jsuis": "je suis", "dc": "donc",
-    "stp": "s il te plait", "svp": "s il vous plait", "mm": "meme", "pr": "pour", "pb": "probleme",
-    "cb": "combien", "combi1": "combien", "bi1": "bien", "ya": "il y a", "yaura": "il y aura",
-    "plu": "plus", "jvois": "je vois", "jme": "je me", "jsais": "je sais", "jai": "j ai", "jveux": "je veux",
-    "jsui": "je suis", "qqch": "quelque chose", "qqn": "quelqu un", "qqpart": "quelque part", "tjrs": "toujours", "g": "j ai", "ct": "c etait", "vs": "vous", "ns": "nous", "prix": "prix", "tarif": "tarif",
-}
-
-FR_STOP = set(
-    ["a", "au", "aux", "avec", "ce", "ces", "c", "cela", "celle", "celui", "cet", "cette", "d", "dans", "de", "des", "du", "elle", "elles", "en", "et", "eux", "il", "ils", "je", "j", "l", "la", "le", "les", "leur", "leurs", "lui", "m", "ma", "mais", "me", "meme", "mes", "moi", "mon", "n", "ne", "nos", "notre", "nous", "on", "ou", "par", "pas", "pour", "qu", "que", "qui", "s", "sa", "se", "ses", "son", "sur", "t", "ta", "te", "tes", "toi", "ton", "tu", "un", "une", "vos", "votre", "vous", "y", "est", "sont", "ai", "as", "avez", "ont", "etre", "avoir", "fait", "faire", "faut", "peut", "peux", "puis", "pouvez", "estce", "quoi", "quel", "quelle", "quels", "quelles", "comment", "combien", "pourquoi", "quand", "ou", "donc", "alors", "si", "tres", "plus", "moins", "bien", "aussi", "tout", "tous", "toute", "toutes", "ca", "bonjour", "merci", "svp", "est-ce", "es", "suis", "sommes", "etes", "etait", "ete", "sera", "seront", "serait", "il", "y", "a", "chez", "apres", "avant", "pendant", "depuis", "entre", "sans", "sous", "vers", "contre", "dois", "doit", "devez", "besoin", "veux", "voudrais", "aimerais", "savoir", "dire", "possible", "normal", "c'est", "faites", "fais", "font", "fait", "vient", "viens", "venir", "va", "vais", "vont", "allez", "aller", "ya", "chose", "choses", "truc", "trucs", "genre", "vraiment", "exactement", "quoi", "ici", "la", "pres", "loin", "autre", "autres", "quelque", "quelqu", "un", "une", "fois", "deja", "encore", "toujours", "jamais", "rien", "bon", "bonne", "faille", "fallait", "faudra", "faudrait", "fallu"]
-)
-EN_STOP = set(
-    ["a", "an", "the", "and", "or", "but", "if", "of", "to", "in", "on", "at", "by", "for", "with", "from", "about", "as", "is", "are", "was", "were", "be", "been", "being", "do", "does", "did", "have", "has", "had", "i", "me", "my", "we", "our", "you", "your", "he", "she", "it", "its", "they", "them", "their", "this", "that", "these", "those", "what", "which", "who", "whom", "why", "how", "when", "where", "can", "could", "should", "would", "will", "shall", "may", "might", "must", "not", "no", "yes", "so", "than", "too", "very", "just", "also", "there", "here", "any", "some", "more", "most", "much", "many", "after", "before", "during", "while", "again", "further", "then", "once", "all", "each", "few", "other", "such", "only", "own", "same", "into", "over", "under", "up", "down", "out", "off", "hello", "hi", "thanks", "thank", "please", "know", "want", "need", "tell", "get", "take", "make", "use", "look", "looks", "actually", "really", "just", "still", "ever", "even", "usually", "exactly", "good", "idea", "right", "thing", "things", "kind", "sort", "lot", "lots", "way", "ok", "okay", "going", "gonna", "go", "got", "getting", "done", "doing", "does", "let", "like", "feel", "feels", "well", "also", "whether", "wether", "whats"]
-)
+DATA_DIR = Path(__file__).with_name("data")
+# SMS and chat spellings seen in French patient messages, folded (core/data/sms.json).
+SMS: dict[str, str] = word_map(load_list_file(DATA_DIR / "sms.json"), "entries", DATA_DIR / "sms.json")
+_stop_words = load_list_file(DATA_DIR / "stop_words.json")
+FR_STOP = set(word_list(_stop_words, "fr", DATA_DIR / "stop_words.json"))
+EN_STOP = set(word_list(_stop_words, "en", DATA_DIR / "stop_words.json"))
 # Function words of other languages patients write in: not search terms either.
-OTHER_STOP = set(
-    ["el", "los", "las", "un", "una", "unos", "del", "al", "lo", "es", "son", "por", "para", "con", "como", "que", "qué", "mi", "mis", "tu", "su", "sus", "se", "puedo", "puede", "hacer", "mismo", "muy", "pero", "y", "o", "il", "lo", "gli", "le", "nel", "nella", "della", "dello", "degli", "per", "con", "come", "che", "è", "sono", "fate", "fa", "mio", "mia", "vostra", "vostro", "una", "uno", "der", "die", "das", "den", "dem", "des", "ein", "eine", "einer", "und", "oder", "ist", "sind", "von", "zu", "mit", "wie", "was", "gibt", "es", "sie", "ich", "mein", "meine", "werden", "wird", "für", "auf", "o", "os", "as", "um", "uma", "do", "da", "dos", "das", "no", "na", "em", "com", "para", "por", "é", "meu", "minha", "ajuda"]
-)
+OTHER_STOP = set(word_list(_stop_words, "other", DATA_DIR / "stop_words.json"))
 FR_MARKERS = FR_STOP - EN_STOP - {"a", "on", "as", "me", "son", "sur"}
 EN_MARKERS = EN_STOP - FR_STOP - {"a", "on", "as", "me", "son", "an", "i"}
 

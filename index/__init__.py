@@ -10,8 +10,11 @@ import importlib
 from typing import Any
 
 __all__ = [
+    "EMBEDDERS",
+    "PARSERS",
     "Article",
     "Chunk",
+    "EmbedderKind",
     "LoadFailure",
     "LoadedIndex",
     "UpdateReport",
@@ -24,6 +27,9 @@ __all__ = [
 ]
 
 _WHERE = {
+    "EMBEDDERS": "index.embedder",
+    "EmbedderKind": "index.embedder",
+    "PARSERS": "index.articles",
     "Article": "index.articles",
     "LoadFailure": "index.articles",
     "load_articles": "index.articles",

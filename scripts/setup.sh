@@ -13,6 +13,9 @@ if [ ! -x .venv/bin/python ]; then
 fi
 # torch is pinned to the CPU build in requirements.txt; an unpinned torch would pull a CUDA build.
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$requirements"
+# The project itself, editable (the code stays here): the console scripts faqbot, faqbot-index,
+# faqbot-service and faqbot-app, and its packages importable from any folder.
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 
 # The test suite also needs Debian's Chromium (browser tests), PostgreSQL (staff store tests) and nginx
 # (deployment test); the tests start their own servers in temporary folders, not the packages' ones.

@@ -6,8 +6,13 @@ tests marked ``model`` load the real bundled model once per session.
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
 import os
 import shutil
+import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -37,6 +42,21 @@ Une légère desquamation peut durer quelques jours. La protection solaire est i
 """
 
 
+def skip_unless_ci(reason: str) -> None:
+    """Skip the test here, but fail it under CI (``CI`` set), where everything it needs is installed."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (a failure under CI, where this test must run)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def seed_page() -> Path:
+    """The clinic's real page in ``../shared/seed/``: skipped where it is missing, a failure under CI."""
+    if not SEED.is_file():
+        skip_unless_ci(f"the clinic's seed page is not here: {SEED} (../shared/seed is not checked out)")
+    return SEED
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch, tmp_path):
     """No test reads the developer's FAQBOT_* variables or writes to the real var/ folder."""
@@ -45,6 +65,10 @@ def _isolated_env(monkeypatch, tmp_path):
             monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("FAQBOT_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    # Flushing to disk only matters when the machine stops mid-write; in this process no test
+    # crashes, and the kill -9 tests run the writer in a subprocess with the real fsync. (The test
+    # PostgreSQL server runs with fsync=off for the same reason.)
+    monkeypatch.setattr(os, "fsync", lambda fd: None)
 
 
 @pytest.fixture
@@ -82,6 +106,49 @@ def cli_env(tmp: Path) -> dict[str, str]:
     return env
 
 
+@dataclass
+class Run:
+    """What a command line printed and returned."""
+
+    args: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(main, args: list[str], env: dict[str, str] | None = None) -> Run:
+    """Run a command line's ``main(argv)`` in this process, as a user would run it.
+
+    ``env`` holds ``FAQBOT_*`` values for this call only (the hashing embedder by
+    default). Output is captured; the loggers the command sets up are put back,
+    so later tests still see log records. ``SystemExit`` (argparse) becomes the
+    return code.
+    """
+    env = {"FAQBOT_EMBEDDING_MODEL": "hashing-64", **(env or {})}
+    saved_env = {key: os.environ.get(key) for key in env}
+    loggers = [logging.getLogger(name) for name in ("bot", "index", "app")]
+    saved_loggers = [(lg.handlers[:], lg.level, lg.propagate) for lg in loggers]
+    out, err = io.StringIO(), io.StringIO()
+    os.environ.update(env)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(list(args))
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    finally:
+        for key, value in saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        for lg, (handlers, level, propagate) in zip(loggers, saved_loggers, strict=True):
+            lg.handlers[:] = handlers
+            lg.setLevel(level)
+            lg.propagate = propagate
+    return Run(list(args), code, out.getvalue(), err.getvalue())
+
+
 def make_settings(tmp_path: Path, content: Path, model: str = "hashing-64", **extra) -> Settings:
     return load_settings(
         env={},
@@ -99,16 +166,50 @@ def fake_settings(tmp_path, content_dir) -> Settings:
     return make_settings(tmp_path, content_dir)
 
 
-@pytest.fixture
-def fake_bot(fake_settings):
-    """A bot over the real articles, indexed with the hashing embedder."""
-    from bot.engine import Bot
+@pytest.fixture(scope="session")
+def hashing_index(tmp_path_factory) -> Path:
+    """The real articles indexed once with the hashing embedder; copy it, never write to it."""
     from index.build import sync_index
     from index.embedder import HashingEmbedder
 
-    embedder = HashingEmbedder(64)
-    sync_index(fake_settings, embedder=embedder, full=True)
-    return Bot(fake_settings, embedder=embedder)
+    base = tmp_path_factory.mktemp("hashing")
+    settings = make_settings(base, CONTENT)
+    sync_index(settings, embedder=HashingEmbedder(64), full=True)
+    return settings.index_dir
+
+
+@pytest.fixture
+def indexed_settings(fake_settings, hashing_index) -> Settings:
+    """:func:`fake_settings` with the real articles already indexed (version 1), as ``sync_index`` leaves them."""
+    shutil.copytree(hashing_index, fake_settings.index_dir)
+    return fake_settings
+
+
+@pytest.fixture(scope="session")
+def _shared_bot(hashing_index, tmp_path_factory):
+    from bot.engine import Bot
+    from index.embedder import HashingEmbedder
+
+    base = tmp_path_factory.mktemp("shared-bot")
+    return Bot(make_settings(base, CONTENT).with_overrides(index_dir=hashing_index), embedder=HashingEmbedder(64))
+
+
+@pytest.fixture
+def fake_bot(indexed_settings, _shared_bot):
+    """A bot over the real articles, indexed with the hashing embedder, in this test's folders.
+
+    Building a retriever (BM25, the n-gram matrix) takes about a second, so each
+    test's bot starts with the one built once for these same files; the test
+    still has its own index folder, data folder and lock, and a new version
+    written there is loaded as usual.
+    """
+    from bot.engine import Bot
+
+    bot = object.__new__(Bot)
+    bot.__dict__.update(_shared_bot.__dict__)
+    bot.settings = indexed_settings
+    bot._reload_lock = threading.Lock()
+    return bot
 
 
 @pytest.fixture(scope="session")
@@ -146,9 +247,7 @@ def postgres_url():
 
     bindir = find_bindir()
     if bindir is None:
-        if os.environ.get("CI"):
-            pytest.fail(INSTALL_HINT, pytrace=False)
-        pytest.skip(INSTALL_HINT)
+        skip_unless_ci(INSTALL_HINT)
     try:
         with postgres_server(bindir) as url:
             yield url

@@ -227,11 +227,7 @@ def test_rate_limit_per_minute():
 
 
 def test_probe_script_finds_nothing_failing(server, capsys):
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
-    from probe_app import main as probe
+    from bench.probe_app import main as probe
 
     code = probe([server, "--staff-password", STAFF_PASSWORD])
     out = capsys.readouterr().out

@@ -6,7 +6,7 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE_MD, SEED
+from conftest import SAMPLE_MD
 
 from index import articles as articles_mod
 from index.articles import Article, LoadFailure, load_article, load_articles
@@ -116,12 +116,10 @@ def test_html_page_main_text_only(tmp_path):
 
 
 @pytest.fixture
-def seed_article(tmp_path) -> Article:
-    if not SEED.is_file():
-        pytest.skip(f"seed page not available at {SEED} (shared/seed is not checked out)")
+def seed_article(tmp_path, seed_page) -> Article:
     target = tmp_path / "seed" / "exosomes-maison-yoko.txt"
     target.parent.mkdir()
-    target.write_bytes(SEED.read_bytes())
+    target.write_bytes(seed_page.read_bytes())
     loaded, failures = load_articles(target.parent)
     assert failures == []
     assert len(loaded) == 1

@@ -1,8 +1,7 @@
-"""The two command lines, run as a user runs them (subprocesses, hashing embedder).
+"""The two command lines, run in process (``main(argv)``, hashing embedder), and once as subprocesses.
 
-Starting Python and importing the retrieval stack costs about two seconds per
-command, so the commands run once per module, in parallel, and each test
-checks one of the results.
+Each command runs once per module and each test checks one of the results. A
+few smoke tests at the end (marked slow) start the real ``python -m`` commands.
 """
 
 from __future__ import annotations
@@ -12,11 +11,13 @@ import re
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import CONTENT, ROOT, cli_env, make_settings
+from conftest import CONTENT, ROOT, SAMPLE_MD, Run, cli_env, make_settings, run_cli
+
+import bot.__main__ as bot_cli
+from index.__main__ import main as index_main
 
 ASK_KEYS = {
     "question", "status", "reason", "language", "answer", "citations", "latency_ms", "caution", "caution_text", "category",
@@ -33,19 +34,8 @@ EVAL_CASES = [
 ]
 
 
-@dataclass
-class Run:
-    args: list[str]
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-def _env(tmp: Path) -> dict[str, str]:
-    return cli_env(tmp)
-
-
 def _run_all(commands: dict[str, list[str]], env: dict[str, str]) -> dict[str, Run]:
+    """The commands as subprocesses, in parallel (about two seconds each to start Python and import)."""
     procs = {
         name: subprocess.Popen(
             [sys.executable, "-m", *args],
@@ -65,26 +55,34 @@ def _run_all(commands: dict[str, list[str]], env: dict[str, str]) -> dict[str, R
     return runs
 
 
+def _small_articles(folder: Path) -> Path:
+    """Three short articles: a build counts them quickly."""
+    folder.mkdir()
+    (folder / "peeling.md").write_text(SAMPLE_MD, encoding="utf-8")
+    shutil.copy(CONTENT / "exosomes.md", folder / "exosomes.md")
+    (folder / "laser.md").write_text(
+        "---\ntitle: Le laser vasculaire\nurl: https://clinique.example/articles/laser\n---\n"
+        "## À quoi sert-il ?\n\nLe laser vasculaire atténue les rougeurs et la couperose du visage.\n",
+        encoding="utf-8",
+    )
+    return folder
+
+
 @pytest.fixture(scope="module")
-def cli(tmp_path_factory):
+def cli(tmp_path_factory, hashing_index):
     tmp = tmp_path_factory.mktemp("cli")
-    env = _env(tmp)
-    content = tmp / "content"
-    shutil.copytree(CONTENT, content)
+    content = _small_articles(tmp / "content")
     index = tmp / "index"
 
     broken = tmp / "broken"
-    shutil.copytree(CONTENT, broken)
+    shutil.copytree(content, broken)
     (broken / "casse.md").write_text("---\ntitle: [pas fermé\n---\nTexte.\n", encoding="utf-8")
 
-    # An index built in-process, then one article edited: `index update` must see it.
-    from index.build import sync_index
-    from index.embedder import HashingEmbedder
-
+    # The real articles, indexed, then one article edited: `index update` must see it.
     upd_content = tmp / "upd-content"
     shutil.copytree(CONTENT, upd_content)
     upd = make_settings(tmp / "upd", upd_content)
-    sync_index(upd, embedder=HashingEmbedder(64), full=True)
+    shutil.copytree(hashing_index, upd.index_dir)
     edited = upd_content / "exosomes.md"
     edited.write_text(edited.read_text(encoding="utf-8") + "\nUne phrase ajoutée pour le test.\n", encoding="utf-8")
 
@@ -93,24 +91,34 @@ def cli(tmp_path_factory):
     bad_eval = tmp / "bad.jsonl"
     bad_eval.write_text(json.dumps(EVAL_CASES[0]) + "\n{not json\n" + json.dumps(EVAL_CASES[1]) + "\n", encoding="utf-8")
 
-    # The index the bot commands read is built in-process, so that every command starts at once.
-    ask_settings = make_settings(tmp / "ask", content)
-    ask_index = ask_settings.index_dir
-    sync_index(ask_settings, embedder=HashingEmbedder(64), full=True)
+    # The bot commands read a copy of the real articles' index; the bot it holds is
+    # loaded by the first command and reused by the others (loading it is not under test twice).
+    ask_index = tmp / "ask-index"
+    shutil.copytree(hashing_index, ask_index)
+    bots: dict = {}
+    real_load = bot_cli._load_bot
 
-    runs = _run_all(
-        {
-            "build": ["index", "build", "--content", str(content), "--index-dir", str(index)],
-            "broken": ["index", "build", "--content", str(broken), "--index-dir", str(tmp / "broken-index")],
-            "update": ["index", "update", "--json", "--content", str(upd_content), "--index-dir", str(upd.index_dir)],
-            "stats": ["index", "stats", "--json", "--index-dir", str(ask_index)],
-            "ask": ["bot", "ask", QUESTION, "--json", "--index-dir", str(ask_index)],
-            "eval": ["bot", "eval", str(good_eval), "--json", "--index-dir", str(ask_index)],
-            "bad_eval": ["bot", "eval", str(bad_eval), "--json", "--index-dir", str(ask_index)],
-            "ask_missing": ["bot", "ask", QUESTION, "--json", "--index-dir", str(tmp / "no-index")],
-        },
-        env,
-    )
+    def load_once(settings):
+        key = str(settings.index_dir)
+        if key not in bots:
+            bots[key] = real_load(settings)
+        return bots[key]
+
+    bot_cli._load_bot = load_once
+    env = {"FAQBOT_DATA_DIR": str(tmp / "data")}
+    try:
+        runs = {
+            "build": run_cli(index_main, ["build", "--content", str(content), "--index-dir", str(index)], env),
+            "broken": run_cli(index_main, ["build", "--content", str(broken), "--index-dir", str(tmp / "broken-index")], env),
+            "update": run_cli(index_main, ["update", "--json", "--content", str(upd_content), "--index-dir", str(upd.index_dir)], env),
+            "stats": run_cli(index_main, ["stats", "--json", "--index-dir", str(ask_index)], env),
+            "ask": run_cli(bot_cli.main, ["ask", QUESTION, "--json", "--index-dir", str(ask_index)], env),
+            "eval": run_cli(bot_cli.main, ["eval", str(good_eval), "--json", "--index-dir", str(ask_index)], env),
+            "bad_eval": run_cli(bot_cli.main, ["eval", str(bad_eval), "--json", "--index-dir", str(ask_index)], env),
+            "ask_missing": run_cli(bot_cli.main, ["ask", QUESTION, "--json", "--index-dir", str(tmp / "no-index")], env),
+        }
+    finally:
+        bot_cli._load_bot = real_load
     return {"runs": runs, "content": content, "index": index, "upd": upd}
 
 
@@ -128,7 +136,7 @@ def _one_json(run: Run) -> dict:
 def test_build_exit_zero_and_summary(cli):
     run = cli["runs"]["build"]
     assert run.returncode == 0, run.stderr
-    n_articles = len(list(CONTENT.glob("*.md")))
+    n_articles = len(list(cli["content"].glob("*.md")))
     match = re.search(r"(\d+) articles \((\d+) chunks\)", run.stdout)
     assert match, run.stdout
     assert int(match.group(1)) == n_articles
@@ -142,7 +150,7 @@ def test_build_with_broken_article_is_partial(cli):
     assert run.returncode == 1, run.stderr
     assert "casse.md" in run.stderr
     match = re.search(r"(\d+) articles", run.stdout)
-    assert match and int(match.group(1)) == len(list(CONTENT.glob("*.md")))
+    assert match and int(match.group(1)) == len(list(cli["content"].glob("*.md")))
     from index.store import load_current
 
     loaded = load_current(Path(run.args[-1]))
@@ -257,3 +265,41 @@ def test_eval_malformed_line_exits_2_naming_the_line(cli):
     assert run.returncode == 2
     assert "line 2" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+# --- the real commands, as a user starts them -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def subprocess_runs(tmp_path_factory, hashing_index):
+    tmp = tmp_path_factory.mktemp("cli-subprocess")
+    content = _small_articles(tmp / "content")
+    ask_index = tmp / "ask-index"
+    shutil.copytree(hashing_index, ask_index)
+    return _run_all(
+        {
+            "build": ["index", "build", "--content", str(content), "--index-dir", str(tmp / "index")],
+            "ask": ["bot", "ask", QUESTION, "--json", "--index-dir", str(ask_index)],
+            "ask_missing": ["bot", "ask", QUESTION, "--json", "--index-dir", str(tmp / "no-index")],
+        },
+        cli_env(tmp),
+    )
+
+
+@pytest.mark.slow
+def test_subprocess_build_and_ask(subprocess_runs):
+    build = subprocess_runs["build"]
+    assert build.returncode == 0, build.stderr
+    assert re.search(r"3 articles \(\d+ chunks\)", build.stdout), build.stdout
+    ask = subprocess_runs["ask"]
+    assert ask.returncode == 0, ask.stderr
+    asked = _one_json(ask)
+    assert set(asked) == ASK_KEYS and asked["status"] == "answered"
+    assert asked["citations"][0]["source"].startswith("microneedling")
+
+
+@pytest.mark.slow
+def test_subprocess_missing_index_exits_2_without_traceback(subprocess_runs):
+    run = subprocess_runs["ask_missing"]
+    assert run.returncode == 2 and run.stdout.strip() == ""
+    assert "Traceback" not in run.stderr and len(run.stderr.strip().splitlines()) == 1

@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 from app_server import CONTENT, ROOT, free_port, serving, stop_process
+from conftest import skip_unless_ci
 from gradio_client import Client
 
 from core.settings import load_settings
@@ -77,9 +78,7 @@ def test_two_replicas_behind_nginx_follow_one_writer(postgres_url):
     nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
     if nginx is None:
         message = "nginx is not installed: `apt-get install nginx-light` (scripts/setup.sh --dev does it)"
-        if os.environ.get("CI"):
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
+        skip_unless_ci(message)
     import psycopg
 
     with psycopg.connect(postgres_url, autocommit=True) as conn:

@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 LAYERS = ["core", "index", "bot", "service", "ui"]
 
@@ -43,6 +45,7 @@ def test_the_layer_check_sees_a_wrong_import(tmp_path):
     assert "service" in _imports(module)
 
 
+@pytest.mark.slow
 def test_importing_the_emergency_check_is_light():
     code = (
         "import sys, time, json; t = time.perf_counter(); import bot.triage, bot.safety; "

@@ -170,6 +170,7 @@ store.close()
 """
 
 
+@pytest.mark.slow
 def test_two_processes_writing_at_once_lose_no_row(backend_settings, tmp_path):
     """Like two app replicas: each process opens the store from the settings and inserts rows."""
     count = 300

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -19,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, make_settings
+from conftest import make_settings, run_cli
 
 from index.build import sync_index
 from index.embedder import HashingEmbedder
@@ -300,19 +297,18 @@ def test_page_cap_limits_what_is_fetched(settings, site):
     assert site.hits[SITEMAP_PATHS[2]] == 0
 
 
-def test_cli_update_with_sitemap(tmp_path, site):
+def test_cli_update_with_sitemap(tmp_path, site, monkeypatch):
+    import index.web as web
+    from index.__main__ import main as index_main
+
+    monkeypatch.setattr(web, "DELAY_SECONDS", 0)
+
     empty = tmp_path / "empty"
     empty.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FAQBOT_")}
-    env.update(FAQBOT_EMBEDDING_MODEL="hashing-64", FAQBOT_DATA_DIR=str(tmp_path / "data"),
-               HF_HUB_OFFLINE="1", PYTHONIOENCODING="utf-8")
-    proc = subprocess.run(
-        [sys.executable, "-m", "index", "update", "--sitemap", site.url("/sitemap.xml"),
-         "--content", str(empty), "--index-dir", str(tmp_path / "index"), "--json"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr
-    summary = json.loads(proc.stdout)
+    run = run_cli(index_main, ["update", "--sitemap", site.url("/sitemap.xml"), "--content", str(empty),
+                               "--index-dir", str(tmp_path / "index"), "--json"])
+    assert run.returncode == 0, run.stderr
+    summary = json.loads(run.stdout)
     assert sorted(summary["added"]) == sorted(site.url(p) for p in SITEMAP_PATHS)
     assert summary["failed"] == [] and summary["written"] is True
     assert all(agent.startswith("clinic-faq-bot-indexer/") for agent in site.agents)

@@ -6,16 +6,14 @@ import uuid
 
 import gradio as gr
 
+from bot.messages import LOCALES, SMS_NUMBER, examples, numbers, ui_text
 from core.settings import Settings
 from service.clinic import ClinicService
 from ui.render import answer_html, esc, user_message
 
-EXAMPLES = [
-    "Pourquoi ne proposez-vous pas les exosomes ?",
-    "Combien de séances de microneedling faut-il prévoir ?",
-    "Le laser est-il possible sur une peau bronzée ?",
-    "Comment annuler un rendez-vous ?",
-]
+# The chat page is French; answers follow the patient's language.
+PAGE_LANGUAGE = "fr"
+EXAMPLES = examples(PAGE_LANGUAGE)
 
 CSS = """
 .faq-emergency{border:3px solid #b00020;background:#fff0f0;color:#5c0011;padding:.6rem .9rem;border-radius:.5rem}
@@ -36,31 +34,26 @@ CSS = """
 
 
 def welcome_html(settings: Settings) -> str:
-    return (
-        f"<p>Bonjour ! Je suis l'assistant automatique de {esc(settings.clinic_name)}. Je réponds à vos "
-        "questions sur nos soins <strong>uniquement à partir des articles de la clinique</strong>, en citant "
-        "mes sources. Je ne remplace pas une consultation médicale et je ne pose pas de diagnostic.</p>"
-        "<p lang=\"en\">Hello! You can also ask in English.</p>"
-    )
+    return LOCALES[PAGE_LANGUAGE]["ui"]["welcome_html"].format(clinic=esc(settings.clinic_name))
 
 
 def footer_html(settings: Settings) -> str:
-    return (
-        '<div id="faq-footer" role="contentinfo"><strong>Urgence :</strong> '
-        '<a href="tel:15">15</a> (SAMU) ou <a href="tel:112">112</a> · '
-        'sourds et malentendants : SMS <a href="sms:114">114</a> · '
-        'prévention du suicide : <a href="tel:3114">3114</a> · '
-        f"après un soin : {esc(settings.clinic_phone)}</div>"
-    )
+    """The emergency numbers, each a link that calls (or texts) it, and the clinic's phone."""
+    links = {
+        name: f'<a href="{"sms" if name == SMS_NUMBER else "tel"}:{esc(number)}">{esc(number)}</a>'
+        for name, number in numbers(PAGE_LANGUAGE).items()
+    }
+    body = LOCALES[PAGE_LANGUAGE]["ui"]["footer_html"].format(phone=esc(settings.clinic_phone), **links)
+    return f'<div id="faq-footer" role="contentinfo">{body}</div>'
 
 
 def build_patient_ui(service: ClinicService, settings: Settings) -> gr.Blocks:
     """The chat, example questions, feedback buttons and the emergency footer."""
-    with gr.Blocks(title=f"Assistant {settings.clinic_name}", analytics_enabled=False) as demo:
-        gr.Markdown(f"## Questions sur nos soins · {settings.clinic_name}")
+    with gr.Blocks(title=ui_text("title", PAGE_LANGUAGE, settings), analytics_enabled=False) as demo:
+        gr.Markdown(ui_text("heading", PAGE_LANGUAGE, settings))
         chatbot = gr.Chatbot(
             value=[{"role": "assistant", "content": welcome_html(settings)}],
-            label="Conversation avec l'assistant",
+            label=ui_text("chat_label", PAGE_LANGUAGE, settings),
             height=520,
             sanitize_html=True,
             render_markdown=True,
@@ -72,8 +65,8 @@ def build_patient_ui(service: ClinicService, settings: Settings) -> gr.Blocks:
         asked = gr.State({})
         with gr.Row():
             box = gr.Textbox(
-                label="Votre question",
-                placeholder="Posez votre question sur nos soins…",
+                label=ui_text("question_label", PAGE_LANGUAGE, settings),
+                placeholder=ui_text("question_placeholder", PAGE_LANGUAGE, settings),
                 max_length=settings.max_question_chars,
                 lines=1,
                 max_lines=4,
@@ -81,7 +74,7 @@ def build_patient_ui(service: ClinicService, settings: Settings) -> gr.Blocks:
                 elem_id="faq-question",
                 autofocus=True,
             )
-            send = gr.Button("Envoyer", variant="primary", scale=1, elem_id="faq-send")
+            send = gr.Button(ui_text("send", PAGE_LANGUAGE, settings), variant="primary", scale=1, elem_id="faq-send")
         with gr.Row(elem_classes="faq-examples"):
             example_buttons = [gr.Button(text, size="sm", variant="secondary") for text in EXAMPLES]
         gr.HTML(footer_html(settings))

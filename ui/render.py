@@ -12,16 +12,14 @@ import re
 from urllib.parse import quote
 
 from bot.answer import EMERGENCY, NO_ANSWER, Answer
-from bot.messages import frame_language
+from bot.messages import LOCALES, SMS_NUMBER, frame_language, numbers
 from core.settings import Settings
 from core.textnorm import fold
 
-LABELS = {
-    "fr": {"sources": "Sources", "show_quote": "Voir le passage cité", "book": "Prendre rendez-vous",
-           "call": "Appeler la clinique", "quoted": "Passage cité"},
-    "en": {"sources": "Sources", "show_quote": "Show the quoted passage", "book": "Book a consultation",
-           "call": "Call the clinic", "quoted": "Quoted passage"},
-}
+# The chat's labels, from the locale files (``ui`` section).
+LABELS = {language: locale["ui"] for language, locale in LOCALES.items()}
+# The clinic's article pages are French.
+ARTICLE_LANGUAGE = "fr"
 CITE_MARK = re.compile(r"\[(\d+)\]")
 
 
@@ -108,10 +106,18 @@ def caution_box(answer: Answer, settings: Settings) -> str:
 
 
 
+# Every language's emergency numbers, as one pattern; the SMS one is texted, the others called.
+_NUMBER_SCHEME = {
+    number: "sms" if name == SMS_NUMBER else "tel"
+    for language in LOCALES
+    for name, number in numbers(language).items()
+}
+NUMBER_PATTERN = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _NUMBER_SCHEME), key=len, reverse=True)) + r")\b")
+
+
 def _link_numbers(line: str, settings: Settings) -> str:
     """Make the emergency numbers and the clinic's phone tappable on a phone."""
-    line = re.sub(r"\b(15|112|3114)\b", lambda m: f'<a href="tel:{m.group(1)}">{m.group(1)}</a>', line)
-    line = re.sub(r"\b114\b", '<a href="sms:114">114</a>', line)
+    line = NUMBER_PATTERN.sub(lambda m: f'<a href="{_NUMBER_SCHEME[m.group(1)]}:{m.group(1)}">{m.group(1)}</a>', line)
     phone = esc(settings.clinic_phone)
     if phone and phone in line:
         line = line.replace(phone, f'<a href="{esc(phone_href(settings.clinic_phone))}">{phone}</a>')
@@ -145,10 +151,11 @@ def article_page(title: str, body_markdown: str, url: str | None, updated: str |
     if in_list:
         parts.append("</ul>")
     meta = []
+    labels = LABELS[ARTICLE_LANGUAGE]
     if updated:
-        meta.append(f"Mis à jour le {esc(updated)}")
+        meta.append(labels["article_updated"].format(date=esc(updated)))
     if url and url.lower().startswith(("http://", "https://")):  # never a javascript: link
-        meta.append(f'Version publiée : <a href="{esc(url)}">{esc(url)}</a>')
+        meta.append(labels["article_published"].format(link=f'<a href="{esc(url)}">{esc(url)}</a>'))
     return (
         '<!doctype html><html lang="fr"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'

@@ -1,0 +1,1 @@
+"""Benchmarks and calibration scripts, run from the repository root: ``python -m bench.NAME``."""
