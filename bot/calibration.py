@@ -118,7 +118,7 @@ def load_calibration(embedding_model: str, path: Path = CALIBRATION_FILE) -> Cal
         elif section.get("embedding_model") != embedding_model and not testing:
             problems.append(
                 f"{name}: fitted with {section.get('embedding_model')}, not {embedding_model}: "
-                f"run bench/calibrate_{name}.py --write"
+                f"run python -m bench.calibrate_{name} --write"
             )
         elif not testing or name == "abstention":
             # The test embedder uses the fitted abstention model only, as the fast tests expect.

@@ -26,10 +26,12 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from bot.safety import emergency_rule, normalise_for_rules, rule_category
+
+if TYPE_CHECKING:  # numpy is loaded by whoever computes the vector; the rules alone do not need it
+    import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -78,15 +80,15 @@ class SemanticParams:
     rule_gate: float = 0.0
 
     def emergency_probability(self, vector: np.ndarray) -> float:
-        return _sigmoid(float(np.dot(self.emergency_weights, vector)) + self.emergency_bias)
+        return _sigmoid(float(vector @ self.emergency_weights) + self.emergency_bias)
 
     def serious_probability(self, vector: np.ndarray) -> float:
-        return _sigmoid(float(np.dot(self.serious_weights, vector)) + self.serious_bias)
+        return _sigmoid(float(vector @ self.serious_weights) + self.serious_bias)
 
     def category(self, vector: np.ndarray) -> str | None:
         if not self.categories:
             return None
-        return max(self.categories, key=lambda c: float(np.dot(self.categories[c], vector)))
+        return max(self.categories, key=lambda c: float(vector @ self.categories[c]))
 
 
 def _sigmoid(z: float) -> float:

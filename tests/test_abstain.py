@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import math
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from bot.abstain import FEATURES, PRIOR, AbstentionModel, features, load_model
+from bot.abstain import FEATURES, PRIOR, AbstentionModel, features
+from bot.calibration import load_calibration, write_section
+from index.embedder import DEFAULT_MODEL_NAME
 
 
 def test_probability_is_the_logistic_of_the_weighted_sum():
@@ -27,17 +28,17 @@ def test_threshold_is_inclusive():
 
 
 def test_missing_calibration_file_falls_back_to_the_prior(tmp_path):
-    assert load_model(tmp_path / "absent.json") is PRIOR
+    assert load_calibration("m", tmp_path / "absent.json").abstention is PRIOR
 
 
 def test_calibration_file_is_read(tmp_path):
-    path = tmp_path / "abstention.json"
-    path.write_text(json.dumps({"weights": {"coverage": 3}, "bias": -1, "threshold": 0.4}), encoding="utf-8")
-    assert load_model(path) == AbstentionModel(weights={"coverage": 3}, bias=-1.0, threshold=0.4)
+    path = tmp_path / "calibration.json"
+    write_section("abstention", {"weights": {"coverage": 3}, "bias": -1, "threshold": 0.4}, "m", [], path)
+    assert load_calibration("m", path).abstention == AbstentionModel(weights={"coverage": 3}, bias=-1.0, threshold=0.4)
 
 
 def test_the_shipped_model_uses_known_signals_only():
-    model = load_model()
+    model = load_calibration(DEFAULT_MODEL_NAME).abstention
     assert set(model.weights) <= set(FEATURES)
     assert 0 < model.threshold < 1
 

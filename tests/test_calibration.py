@@ -36,7 +36,7 @@ def test_another_model_gets_defaults_and_a_clear_problem():
     calibration = load_calibration("my-clinic-model")
     assert not calibration.fitted and calibration.triage is None
     assert len(calibration.problems) == 3
-    assert all("fitted with" in p and "bench/calibrate_" in p for p in calibration.problems)
+    assert all("fitted with" in p and "bench.calibrate_" in p for p in calibration.problems)
 
 
 def test_writing_a_section_keeps_the_others_and_records_its_data(tmp_path):

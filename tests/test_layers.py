@@ -13,8 +13,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
 LAYERS = ["core", "index", "bot", "service", "ui"]
 
@@ -45,11 +43,12 @@ def test_the_layer_check_sees_a_wrong_import(tmp_path):
     assert "service" in _imports(module)
 
 
-@pytest.mark.slow
 def test_importing_the_emergency_check_is_light():
+    # CPU time of the import (and a first check, which loads the rules files), not wall time: other
+    # processes on a busy machine slow the wall clock, not the work done.
     code = (
-        "import sys, time, json; t = time.perf_counter(); import bot.triage, bot.safety; "
-        "d = time.perf_counter() - t; "
+        "import sys, time, json; t = time.process_time(); import bot.triage, bot.safety; "
+        "bot.safety.emergency_rule('test'); d = time.process_time() - t; "
         "print(json.dumps({'seconds': d, 'heavy': sorted(m for m in ('faiss', 'bm25s', 'sklearn', 'torch', "
         "'sentence_transformers', 'gradio', 'bot.retrieval', 'index.store') if m in sys.modules)}))"
     )
@@ -58,5 +57,5 @@ def test_importing_the_emergency_check_is_light():
         for _ in range(3)
     ]
     assert runs[0]["heavy"] == []
-    # The best of three, so that a busy machine does not fail the test; measured ~0.15 s.
+    # The best of three; measured ~0.15 s.
     assert min(r["seconds"] for r in runs) < 0.2
