@@ -76,6 +76,11 @@ class Rule:
     def fires(self, text: str) -> bool:
         return bool(self.pattern.search(text)) and all(n.search(text) for n in self.needs)
 
+    def matched(self, text: str) -> list[str]:
+        """The words of normalised ``text`` that made the rule fire (its pattern's, then each need's)."""
+        found = [m.group(0).strip() for m in (p.search(text) for p in (self.pattern, *self.needs)) if m]
+        return list(dict.fromkeys(w for w in found if w))
+
 
 EMERGENCY_RULES: tuple[Rule, ...] = (
     Rule("suicidal_thoughts", _any(
@@ -193,6 +198,15 @@ def emergency_rule(text: str) -> str | None:
         if rule.fires(norm):
             return rule.name
     return None
+
+
+def emergency_words(text: str, rule_name: str) -> list[str]:
+    """The words (folded, as the rules read them) that made the rule ``rule_name`` fire on ``text``."""
+    norm = normalise_for_rules(text)
+    for rule in EMERGENCY_RULES:
+        if rule.name == rule_name:
+            return rule.matched(norm)
+    return []
 
 
 def asks_personal_advice(text: str) -> bool:
