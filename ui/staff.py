@@ -145,7 +145,7 @@ def build_staff_ui(service: ClinicService | None, settings: Settings, disabled_r
 
         with gr.Tabs() as tabs:
             # --- tester -----------------------------------------------------------------------
-            with gr.Tab("Tester une question", id="tester"):
+            with gr.Tab("Tester une question", id="tester", elem_id="staff-tab-tester"):
                 question = gr.Textbox(label="Question à tester", lines=2)
                 ask = gr.Button("Voir la réponse et sa trace", variant="primary")
                 decision = gr.HTML(label="Décision")
@@ -276,13 +276,13 @@ def build_staff_ui(service: ClinicService | None, settings: Settings, disabled_r
                              api_name=False)
                 return show, table, filters, outputs, refresh
 
-            with gr.Tab("Réponses aux patients", id="log"):
+            with gr.Tab("Réponses aux patients", id="log", elem_id="staff-tab-log"):
                 log_show, _log_table, log_filters, log_outputs, log_refresh = answers_browser(queue=False)
-            with gr.Tab("À vérifier", id="queue"):
+            with gr.Tab("À vérifier", id="queue", elem_id="staff-tab-queue"):
                 queue_show, _queue_table, _none, queue_outputs, queue_refresh = answers_browser(queue=True)
 
             # --- my tests -------------------------------------------------------------------------
-            with gr.Tab("Mes tests", id="mytests"):
+            with gr.Tab("Mes tests", id="mytests", elem_id="staff-tab-mytests"):
                 gr.Markdown(
                     "Les réponses que vous avez enregistrées comme tests. « Relancer mes tests » pose à nouveau "
                     "chaque question et compare avec le passage précédent : ce qui s'est amélioré, ce qui s'est dégradé."
@@ -344,7 +344,7 @@ def build_staff_ui(service: ClinicService | None, settings: Settings, disabled_r
                 delete.click(delete_case, [selected_case], [cases_table, selected_case], api_name=False)
 
             # --- content gaps -----------------------------------------------------------------------
-            with gr.Tab("Questions sans réponse", id="gaps"):
+            with gr.Tab("Questions sans réponse", id="gaps", elem_id="staff-tab-gaps"):
                 gr.Markdown(
                     "Les questions auxquelles les articles ne répondent pas, **regroupées par sens** et classées par "
                     "nombre de patients. Cliquez sur un groupe, puis « Tester cette question » pour la poser dans "
@@ -414,7 +414,7 @@ def build_staff_ui(service: ClinicService | None, settings: Settings, disabled_r
                     inspect, [question], tester_outputs, api_name=False)
 
             # --- patient ratings ---------------------------------------------------------------------
-            with gr.Tab("Avis des patients", id="ratings"):
+            with gr.Tab("Avis des patients", id="ratings", elem_id="staff-tab-ratings"):
                 gr.Markdown(f"Les avis 👍 / 👎 laissés par les patients, avec leur commentaire, conservés "
                             f"{settings.retention_days} jours.")
                 reload_lists = gr.Button("Actualiser les avis")
@@ -437,7 +437,7 @@ def build_staff_ui(service: ClinicService | None, settings: Settings, disabled_r
                 reload_lists.click(lists, None, [unanswered, feedback], api_name="staff_lists")
 
             # --- eval upload ---------------------------------------------------------------------------
-            with gr.Tab("Évaluation", id="eval"):
+            with gr.Tab("Évaluation", id="eval", elem_id="staff-tab-eval"):
                 gr.Markdown(
                     "Vérifiez l'assistant sur une liste de questions préparée dans un tableur : enregistrez-la en "
                     "**CSV** avec trois colonnes `question;article attendu;extrait attendu` (laissez l'article vide "
@@ -474,7 +474,7 @@ def build_staff_ui(service: ClinicService | None, settings: Settings, disabled_r
                 run.click(evaluate, [upload], [eval_metrics, eval_table, eval_json], api_name="staff_eval")
 
             # --- index -----------------------------------------------------------------------------------
-            with gr.Tab("Index", id="index"):
+            with gr.Tab("Index", id="index", elem_id="staff-tab-index"):
                 gr.Markdown(
                     "L'index est la copie des articles que l'assistant consulte. Il se met à jour tout seul ; "
                     "« Réindexer maintenant » le fait tout de suite après une modification d'article. "
