@@ -122,7 +122,7 @@ def _closest(source: str, by_folded: dict[str, str]) -> str | None:
 
 # The measures staff read, with the target the clinic aims for: (key, label, target, higher is better).
 MEASURES: list[tuple[str, str, float | None, bool]] = [
-    ("ok", "Questions réussies", 0.9, True),
+    ("ok", "Bon résultat (et bon article en premier)", 0.9, True),
     ("answer_correct", "Bon extrait cité", 0.7, True),
     ("answerable.hit@1", "Bon article en premier", 0.85, True),
     ("answerable.hit@3", "Bon article parmi les 3 premiers", 0.95, True),

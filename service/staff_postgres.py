@@ -152,7 +152,7 @@ class PostgresStaffStore(StaffStore):
         def work(cur) -> list[tuple]:
             self._purge(cur, cutoff)
             cur.execute(
-                "SELECT day, question, status, sources, rating FROM feedback ORDER BY day DESC, id DESC LIMIT %s",
+                "SELECT day, question, status, sources, rating, comment FROM feedback ORDER BY day DESC, id DESC LIMIT %s",
                 (limit,),
             )
             return cur.fetchall()

@@ -119,7 +119,7 @@ class SQLiteStaffStore(StaffStore):
         with self._connect() as db:
             self._purge(db, cutoff)
             return db.execute(
-                "SELECT day, question, status, sources, rating FROM feedback ORDER BY day DESC, rowid DESC LIMIT ?",
+                "SELECT day, question, status, sources, rating, comment FROM feedback ORDER BY day DESC, rowid DESC LIMIT ?",
                 (limit,),
             ).fetchall()
 

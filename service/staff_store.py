@@ -246,12 +246,13 @@ class StaffStore(ABC):
         ]
 
     def feedback_rows(self, limit: int = 200) -> list[dict]:
-        """Ratings, most recent first."""
+        """Ratings with the patient's comment, most recent first."""
         if not self.enabled:
             return []
         return [
-            {"day": _day(d), "question": q, "status": s, "sources": ", ".join(json.loads(src or "[]")), "rating": r}
-            for d, q, s, src, r in self._select_feedback(self._cutoff(), limit)
+            {"day": _day(d), "question": q, "status": s, "sources": ", ".join(json.loads(src or "[]")), "rating": r,
+             "comment": c}
+            for d, q, s, src, r, c in self._select_feedback(self._cutoff(), limit)
         ]
 
     def close(self) -> None:  # noqa: B027 - a backend without connections has nothing to release
@@ -306,7 +307,7 @@ class StaffStore(ABC):
 
     @abstractmethod
     def _select_feedback(self, cutoff: dt.date, limit: int) -> list[tuple]:
-        """``(day, question, status, sources_json, rating)``, most recent day and insertion first."""
+        """``(day, question, status, sources_json, rating, comment)``, most recent day and insertion first."""
 
 
 def _float(value) -> float | None:

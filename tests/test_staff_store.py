@@ -115,10 +115,10 @@ def test_feedback_rows_most_recent_first(open_store, clock):
     store.record_feedback("Douleur ?", "answered", ["lasers.md"], True)
     rows = store.feedback_rows()
     assert rows == [
-        {"day": "2026-05-14", "question": "Douleur ?", "status": "answered", "sources": "lasers.md", "rating": 1},
-        {"day": "2026-05-12", "question": "Et le prix ?", "status": "no_answer", "sources": "", "rating": -1},
+        {"day": "2026-05-14", "question": "Douleur ?", "status": "answered", "sources": "lasers.md", "rating": 1, "comment": None},
+        {"day": "2026-05-12", "question": "Et le prix ?", "status": "no_answer", "sources": "", "rating": -1, "comment": None},
         {"day": "2026-05-12", "question": "Combien de séances ? mon mail: [e-mail]", "status": "answered",
-         "sources": "lasers.md, suites-de-soins.md", "rating": 1},
+         "sources": "lasers.md, suites-de-soins.md", "rating": 1, "comment": None},
     ]
     assert [r["question"] for r in store.feedback_rows(limit=1)] == ["Douleur ?"]
 

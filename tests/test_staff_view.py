@@ -134,7 +134,7 @@ def test_my_tests_saved_in_the_data_folder_run_and_compared(service, tmp_path):
     first = service.run_my_tests()
     assert first["previous"] is None and first["changes"] == []
     assert [r["ok"] for r in first["results"]] == [True, False]
-    assert first["table"][0][0] == "Questions réussies"
+    assert first["table"][0][0] == "Bon résultat (et bon article en premier)"
     # The staff decide the second case should not be answered: it gets better on the next run.
     cases = tests.cases()
     tests.remove(cases[1]["id"])
@@ -201,7 +201,7 @@ def test_uploaded_eval_runs_with_targets_and_the_previous_run(service, tmp_path)
     first = service.run_eval(path)
     assert first["previous"] is None
     row = first["table"][0]
-    assert row[0] == "Questions réussies" and row[2] == "≥ 90 %" and row[4] == "–"
+    assert row[0] == "Bon résultat (et bon article en premier)" and row[2] == "≥ 90 %" and row[4] == "–"
     second = service.run_eval(path)
     assert second["table"][0][4] == row[1]
     assert metrics_table({"emergency_false_alarms": 1}, None) == [["Fausses alertes d'urgence", "1", "≤ 0", "non", "–"]]

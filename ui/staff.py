@@ -290,7 +290,7 @@ def build_staff_ui(service: ClinicService | None, settings: Settings, disabled_r
                 cases_table = gr.Dataframe(
                     headers=["question", "attendu", "article attendu", "extrait attendu", "avis", "note", "n°"],
                     label="Mes tests", wrap=True, interactive=False,
-                    column_widths=["30%", "10%", "14%", "22%", "8%", "10%", "6%"],
+                    column_widths=["26%", "9%", "15%", "23%", "11%", "10%", "6%"],
                 )
                 with gr.Row():
                     rerun = gr.Button("Relancer mes tests", variant="primary")
@@ -426,9 +426,8 @@ def build_staff_ui(service: ClinicService | None, settings: Settings, disabled_r
                     groups = [[g["question"], g["count"], french_day(g["last_day"]),
                                ", ".join(reason_label(r) for r in g["reasons"].split(",") if r)]
                               for g in service.store.unanswered_groups()]
-                    comments = {r["answer_id"]: r["comment"] for r in service.answer_log(limit=5000) if r["comment"]}
                     rated = [
-                        [f["question"], RATING.get(f["rating"], ""), comments.get(f.get("answer_id"), ""),
+                        [f["question"], RATING.get(f["rating"], ""), f["comment"] or "",
                          status_label(f["status"]), f["sources"], french_day(f["day"])]
                         for f in service.store.feedback_rows()
                     ]
