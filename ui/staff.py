@@ -29,6 +29,7 @@ from ui.staff_render import (
     passages,
     passages_html,
     reply_html,
+    short_id,
     status_rows,
 )
 
@@ -220,6 +221,8 @@ def build_staff_ui(service: ClinicService | None, settings: Settings, disabled_r
                 state = gr.State({})
                 review = review_panel(state)
 
+                shown_ids = gr.State({})
+
                 def rows(*values):
                     if queue:
                         entries = service.review_queue()
@@ -227,25 +230,26 @@ def build_staff_ui(service: ClinicService | None, settings: Settings, disabled_r
                         s, r, a, d = values
                         entries = service.answer_log(LogFilter(status=s or None, reason=r or None, article=a or None,
                                                                day=d or None))
-                    return log_rows(entries, titles())
+                    # The table shows short numbers; the full ids stay on the server.
+                    return log_rows(entries, titles()), {short_id(e["answer_id"]): e["answer_id"] for e in entries}
 
                 def refresh(*values):
-                    table_rows = rows(*values)
+                    table_rows, ids = rows(*values)
                     if queue:
-                        return table_rows
+                        return table_rows, ids
                     everything = service.answer_log(limit=5000)
                     days = sorted({e["day"] for e in everything}, reverse=True)
                     used = sorted({e["article"] for e in everything if e["article"]})
                     names = titles()
                     return (
-                        table_rows,
+                        table_rows, ids,
                         gr.update(choices=[("Tous", "")] + [(names.get(s, s), s) for s in used]),
                         gr.update(choices=[("Tous", "")] + [(french_day(d), d) for d in days]),
                     )
 
-                def open_entry(evt: gr.SelectData):
+                def open_entry(ids: dict, evt: gr.SelectData):
                     row = evt.row_value or []
-                    entry = service.store.answer_entry(str(row[-1])) if row else None
+                    entry = service.store.answer_entry(ids.get(str(row[-1]), "")) if row else None
                     if entry is None:
                         raise gr.Error("Cette réponse n'est plus dans le journal.")
                     trace = entry["trace"]
@@ -267,11 +271,11 @@ def build_staff_ui(service: ClinicService | None, settings: Settings, disabled_r
                         passages_html(entry["question"], found), trace, current, *reset_review(current),
                     )
 
-                outputs = [table] if queue else [table, filters[2], filters[3]]
+                outputs = [table, shown_ids] if queue else [table, shown_ids, filters[2], filters[3]]
                 show.click(refresh, filters, outputs, api_name="staff_review_queue" if queue else "staff_answer_log")
                 for f in filters:
-                    f.change(lambda *v: rows(*v), filters, [table], api_name=False)
-                table.select(open_entry, None,
+                    f.change(lambda *v: rows(*v), filters, [table, shown_ids], api_name=False)
+                table.select(open_entry, [shown_ids],
                              [detail_decision, detail_reply, detail_feedback, detail_passages, detail_trace, state, *review],
                              api_name=False)
                 return show, table, filters, outputs, refresh

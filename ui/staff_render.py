@@ -45,7 +45,7 @@ def highlighted(text: str, wanted: set[str]) -> str:
     return "".join(f"<mark>{esc(piece)}</mark>" if hit else esc(piece) for piece, hit in highlight_spans(text, wanted))
 
 
-def passages(question: str, trace: dict, titles: dict[str, str], limit: int = 5) -> list[dict]:
+def passages(question: str, trace: dict, titles: dict[str, str], limit: int = 3) -> list[dict]:
     """The passages behind an answer: quoted sentences first, then the best candidate passages.
 
     Returns:
@@ -59,15 +59,18 @@ def passages(question: str, trace: dict, titles: dict[str, str], limit: int = 5)
         seen.add(q["sentence"])
         found.append({"source": q["source"], "title": titles.get(q["source"], q["source"]), "section": None,
                       "text": q["sentence"], "quoted": True})
+    quoted = len(found)
     for c in trace.get("quote_candidates") or []:
-        if len(found) >= limit + len(trace.get("quoted") or []):
+        if len(found) >= quoted + limit:
             break
         if c["text"] in seen:
             continue
         seen.add(c["text"])
         found.append({"source": c["source"], "title": titles.get(c["source"], c["source"]), "section": None,
                       "text": c["text"], "quoted": False})
-    for c in (trace.get("candidates") or [])[:limit]:
+    for c in trace.get("candidates") or []:
+        if len(found) >= quoted + limit:
+            break
         if c["text"] in seen or any(c["text"] in p["text"] or p["text"] in c["text"] for p in found):
             continue
         seen.add(c["text"])
@@ -108,7 +111,7 @@ def banner_html(status: dict, last: dict | None, zone: ZoneInfo) -> str:
             f"au lieu de la {status.get('live_version')}, qui ne se charge pas). "
             f"{esc(french_error(status.get('fallback_reason') or ''))}"
         )
-    if last and last.get("written") is False:
+    if last and last.get("written") is False and last.get("error"):
         why = [article_error(f["source"], f["error"]) for f in last.get("failed", [])]
         if last.get("error"):
             why.insert(0, french_error(last["error"]))
@@ -164,6 +167,11 @@ RATING = {1: "👍 utile", -1: "👎 pas utile", None: ""}
 GRADE = {"bon": "Bon", "acceptable": "Acceptable", "mauvais": "Mauvais", None: ""}
 
 
+def short_id(answer_id: str) -> str:
+    """The first characters of an answer's id: enough to tell rows apart on screen."""
+    return answer_id[:6]
+
+
 def log_rows(rows: list[dict], titles: dict[str, str]) -> list[list[str]]:
     """Answer log rows: ``[question, résultat, article, confiance, avis patient, avis équipe, jour, n°]``."""
     out = []
@@ -172,5 +180,5 @@ def log_rows(rows: list[dict], titles: dict[str, str]) -> list[list[str]]:
         confidence = f"{number(r['confidence'])} (seuil {number(r['threshold'])})" if r["confidence"] is not None else ""
         article = titles.get(r["article"], r["article"]) if r["article"] else ""
         out.append([r["question"], result, article or "", confidence, RATING.get(r["rating"], ""),
-                    GRADE.get(r["grade"], ""), french_day(r["day"]), r["answer_id"]])
+                    GRADE.get(r["grade"], ""), french_day(r["day"]), short_id(r["answer_id"])])
     return out
