@@ -195,6 +195,7 @@ def test_grade_in_the_tester_and_save_a_no_answer_test(page, server):
     expect(panel.get_by_label("Ne pas répondre")).to_be_checked()
     panel.get_by_role("button", name="Enregistrer dans Mes tests").click()
     expect(panel.get_by_text("enregistré dans « Mes tests »")).to_be_visible()
+    shot(page, "staff-tester")
     tests = open_tab(page, "Mes tests")
     expect(row(tests, "Faites-vous la rhinoplastie ?")).to_be_visible()
     shot(page, "staff-tester-graded")
@@ -204,15 +205,18 @@ def test_group_unanswered_questions_mark_one_done_and_try_it(page, server):
     from gradio_client import Client
 
     patient = Client(server, verbose=False)
-    for question in ("Proposez-vous la rhinoplastie médicale ?", "Faites-vous des rhinoplasties sans chirurgie ?",
+    for question in ("Proposez-vous la rhinoplastie médicale ?", "Faites-vous la rhinoplastie ?",
                      "Vendez-vous des cartes cadeaux ?", "Bonjour"):
         patient.predict(question, api_name="/ask")
     login(page, server)
     panel = open_tab(page, "Questions sans réponse")
     panel.get_by_role("button", name="Regrouper les questions").click()
-    expect(panel.get_by_text("Politesse : 1")).to_be_visible()
-    group = row(panel, "rhinoplast")
+    expect(panel.get_by_text(re.compile(r"Politesse : [1-9]"))).to_be_visible()
+    group = row(panel, "rhinoplastie")
     expect(group).to_be_visible()
+    # Both ways of asking about rhinoplasty make one group of two patients.
+    rhino = panel.locator('[role="row"]').filter(has_text="rhinoplastie").filter(visible=True).first
+    expect(rhino.locator('[role="gridcell"]').nth(1)).to_have_text(re.compile(r"^\s*([2-9]|\d\d+)\s*$"))
     expect(row(panel, "Vendez-vous des cartes cadeaux ?")).to_be_visible()
     shot(page, "staff-gaps")
     group.click()
