@@ -151,7 +151,7 @@ def test_staff_refuses_a_wrong_password(server):
 
 def test_staff_ask_shows_the_trace(staff):
     sentence, shown, found, technical, candidates, *_review = staff.predict(FR_QUESTION, api_name="/staff_ask")
-    assert "Répondu : l'article « Les exosomes en médecine esthétique" in sentence
+    assert "Répondu : l&#x27;article « Les exosomes en médecine esthétique" in sentence
     assert 'class="faq-answer"' in shown
     assert "exosomes.md" in found and "<mark>" in found
     assert technical["status"] == "answered", technical

@@ -126,6 +126,7 @@ def edit_article(remove: str) -> None:
     path.write_text(text[:start] + text[text.index("\n", start):], encoding="utf-8")
 
 
+@pytest.mark.timeout(900)  # two index updates and three runs of the tests on a shared machine
 def test_grade_an_answer_keep_it_as_a_test_and_follow_it_through_an_article_change(page, server):
     patient_asks(page, server, SESSIONS)
     login(page, server)
@@ -264,3 +265,22 @@ def test_index_update_errors_show_in_a_banner_with_the_file_name(page, server):
     finally:
         broken.unlink()
 
+
+
+def test_upload_a_spreadsheet_of_questions(page, server, tmp_path):
+    wrong = tmp_path / "erreur.csv"
+    wrong.write_text("question;article attendu;extrait attendu\nCombien de séances ?;microneedling.md;\n",
+                     encoding="utf-8")
+    good = tmp_path / "questions.csv"
+    good.write_text(f"question;article attendu;extrait attendu\n{SESSIONS};{ARTICLE};{SESSIONS_QUOTE}\n"
+                    "Faites-vous la rhinoplastie ?;;\n", encoding="utf-8")
+    login(page, server)
+    panel = open_tab(page, "Évaluation")
+    panel.locator('input[type="file"]').set_input_files(str(wrong))
+    panel.get_by_role("button", name="Lancer l'évaluation").click()
+    expect(page.get_by_text("l'article « microneedling.md » n'existe pas dans l'index").first).to_be_visible()
+    panel.locator('input[type="file"]').set_input_files(str(good))
+    panel.get_by_role("button", name="Lancer l'évaluation").click()
+    expect(result_row(panel, "Bon résultat (et bon article en premier)", "100 %")).to_be_visible()
+    expect(result_row(panel, "Faites-vous la rhinoplastie ?", "réussi")).to_be_visible()
+    shot(page, "staff-eval-upload")
