@@ -119,11 +119,13 @@ def rerun_tests(page):
     return panel
 
 
-def edit_article(remove: str) -> None:
+def edit_article(remove: str) -> str:
+    """Remove the paragraph holding ``remove`` from the article; return the article as it was."""
     path = CONTENT_COPY / ARTICLE
     text = path.read_text(encoding="utf-8")
     start = text.index(remove)
     path.write_text(text[:start] + text[text.index("\n", start):], encoding="utf-8")
+    return text
 
 
 @pytest.mark.timeout(900)  # two index updates and three runs of the tests on a shared machine
@@ -159,7 +161,7 @@ def test_grade_an_answer_keep_it_as_a_test_and_follow_it_through_an_article_chan
     expect(result_row(tests, SESSIONS, "réussi")).to_be_visible()
 
     # 4. The article loses its answer; after an update the test got worse.
-    edit_article(SESSIONS_QUOTE)
+    original = edit_article(SESSIONS_QUOTE)
     index = open_tab(page, "Index")
     index.get_by_role("button", name="Réindexer maintenant").click()
     expect(index.get_by_text("Index mis à jour : nouvelle version")).to_be_visible(timeout=120_000)
@@ -180,6 +182,7 @@ def test_grade_an_answer_keep_it_as_a_test_and_follow_it_through_an_article_chan
     tests = rerun_tests(page)
     expect(tests.get_by_text(re.compile(r"[1-9]\d* amélioré\(s\)"))).to_be_visible()
     expect(result_row(tests, SESSIONS, "amélioré")).to_be_visible()
+    (CONTENT_COPY / ARTICLE).write_text(original, encoding="utf-8")  # the next update keeps the answer
     shot(page, "staff-my-tests-better")
 
 
@@ -276,10 +279,12 @@ def test_upload_a_spreadsheet_of_questions(page, server, tmp_path):
                     "Faites-vous la rhinoplastie ?;;\n", encoding="utf-8")
     login(page, server)
     panel = open_tab(page, "Évaluation")
-    panel.locator('input[type="file"]').set_input_files(str(wrong))
+    upload = panel.locator('input[type="file"][accept*=".jsonl"]')
+    upload.set_input_files(str(wrong))
     panel.get_by_role("button", name="Lancer l'évaluation").click()
     expect(page.get_by_text("l'article « microneedling.md » n'existe pas dans l'index").first).to_be_visible()
-    panel.locator('input[type="file"]').set_input_files(str(good))
+    panel.get_by_role("button", name=re.compile("^(Effacer|Clear)$")).first.click()
+    upload.set_input_files(str(good))
     panel.get_by_role("button", name="Lancer l'évaluation").click()
     expect(result_row(panel, "Bon résultat (et bon article en premier)", "100 %")).to_be_visible()
     expect(result_row(panel, "Faites-vous la rhinoplastie ?", "réussi")).to_be_visible()

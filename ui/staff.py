@@ -106,26 +106,26 @@ def build_staff_ui(service: ClinicService | None, settings: Settings, disabled_r
 
             def do_grade(state: dict, chosen: str | None, text: str):
                 if not state.get("question"):
-                    raise gr.Error("Affichez d'abord une réponse.")
+                    raise _error("Affichez d'abord une réponse.")
                 if not chosen:
-                    raise gr.Error("Choisissez Bon, Acceptable ou Mauvais.")
+                    raise _error("Choisissez Bon, Acceptable ou Mauvais.")
                 if state.get("answer_id"):
                     if not service.store.grade_answer(state["answer_id"], GRADES[chosen], text or ""):
-                        raise gr.Error("Cette réponse n'est plus dans le journal (délai de conservation dépassé).")
+                        raise _error("Cette réponse n'est plus dans le journal (délai de conservation dépassé).")
                 else:
                     service.my_tests.record_review(state["question"], GRADES[chosen], text or "", state)
                 return f"Avis « {chosen} » enregistré."
 
             def do_save(state: dict, chosen: str | None, text: str, expect: str, art: str | None, qt: str | None):
                 if not state.get("question"):
-                    raise gr.Error("Affichez d'abord une réponse.")
+                    raise _error("Affichez d'abord une réponse.")
                 try:
                     case = service.my_tests.add(
                         state["question"], ANSWERED if expect == EXPECT_ANSWER else NO_ANSWER, art, qt,
                         GRADES.get(chosen or ""), text or "",
                     )
                 except ValueError as exc:
-                    raise gr.Error(f"Test non enregistré : {exc}.") from None
+                    raise _error(f"Test non enregistré : {exc}.") from None
                 return (f"Test **{case['id']}** enregistré dans « Mes tests ». "
                         "Relancez-les dans l'onglet « Mes tests » pour voir le résultat.")
 
@@ -251,7 +251,7 @@ def build_staff_ui(service: ClinicService | None, settings: Settings, disabled_r
                     row = evt.row_value or []
                     entry = service.store.answer_entry(ids.get(str(row[-1]), "")) if row else None
                     if entry is None:
-                        raise gr.Error("Cette réponse n'est plus dans le journal.")
+                        raise _error("Cette réponse n'est plus dans le journal.")
                     trace = entry["trace"]
                     found = passages(entry["question"], trace, titles())
                     current = {"question": entry["question"], "status": entry["status"], "sources": entry["sources"],
@@ -319,7 +319,7 @@ def build_staff_ui(service: ClinicService | None, settings: Settings, disabled_r
 
                 def run_mine():
                     if not service.my_tests.cases():
-                        raise gr.Error("Aucun test enregistré : jugez une réponse puis « Enregistrer dans Mes tests ».")
+                        raise _error("Aucun test enregistré : jugez une réponse puis « Enregistrer dans Mes tests ».")
                     run = service.run_my_tests()
                     results_rows = [[r["question"], outcome(r), ", ".join(r["sources"][:1]) or "aucun", r["id"]]
                                     for r in run["results"]]
@@ -340,7 +340,7 @@ def build_staff_ui(service: ClinicService | None, settings: Settings, disabled_r
 
                 def delete_case(case_id: str):
                     if not case_id or not service.my_tests.remove(case_id):
-                        raise gr.Error("Cliquez d'abord sur un test du tableau.")
+                        raise _error("Cliquez d'abord sur un test du tableau.")
                     return case_rows(), ""
 
                 rerun.click(run_mine, None, [summary, changes, results, mine_metrics], api_name="staff_run_my_tests")
@@ -396,7 +396,7 @@ def build_staff_ui(service: ClinicService | None, settings: Settings, disabled_r
                 def set_gap(groups: dict, done: bool):
                     chosen = groups.get("chosen")
                     if not chosen:
-                        raise gr.Error("Cliquez d'abord sur un groupe du tableau.")
+                        raise _error("Cliquez d'abord sur un groupe du tableau.")
                     service.mark_gap(chosen["keys"], done)
                     text, rows_, fresh = group_gaps()
                     return text, rows_, {**fresh, "chosen": chosen}, ("Groupe marqué comme traité." if done
@@ -405,7 +405,7 @@ def build_staff_ui(service: ClinicService | None, settings: Settings, disabled_r
                 def load_in_tester(groups: dict):
                     chosen = groups.get("chosen")
                     if not chosen:
-                        raise gr.Error("Cliquez d'abord sur un groupe du tableau.")
+                        raise _error("Cliquez d'abord sur un groupe du tableau.")
                     return chosen["question"], gr.Tabs(selected="tester")
 
                 group_button.click(group_gaps, None, [apart, gaps_table, gap_state], api_name="staff_gaps")
@@ -462,11 +462,11 @@ def build_staff_ui(service: ClinicService | None, settings: Settings, disabled_r
 
                 def evaluate(path: str | None):
                     if not path:
-                        raise gr.Error("Choisissez d'abord un fichier de questions (.csv ou .jsonl).")
+                        raise _error("Choisissez d'abord un fichier de questions (.csv ou .jsonl).")
                     try:
                         report = service.run_eval(Path(path))
                     except EvalUploadError as exc:
-                        raise gr.Error(str(exc)) from None
+                        raise _error(str(exc)) from None
                     rows_ = [
                         [r["question"], outcome(r), ", ".join(r["expected_sources"]) or "aucun (ne pas répondre)",
                          ", ".join(r["sources"][:1]) or "aucun", round(r["latency_ms"])]
@@ -557,6 +557,11 @@ def build_staff_ui(service: ClinicService | None, settings: Settings, disabled_r
             button.click(case_rows, None, [cases_table], api_name=False)
         tabs.select(case_rows, None, [cases_table], api_name=False)
     return demo
+
+
+def _error(message: str) -> gr.Error:
+    """A message to staff in a French pop-up (Gradio titles it "Error" otherwise)."""
+    return gr.Error(message, title="Erreur", print_exception=False)
 
 
 def _md_escape(text: str) -> str:
