@@ -15,7 +15,7 @@ from bot.answer import ANSWERED, NO_ANSWER
 from core.settings import Settings
 from service.clinic import ClinicService
 from service.eval_files import EvalUploadError
-from service.explain import REASONS, french_day, french_error, reason_label, status_label
+from service.explain import REASONS, french_day, french_error, local_time, reason_label, status_label
 from service.staff_store import LogFilter
 from service.staff_tests import outcome
 from ui.render import answer_html
@@ -329,7 +329,8 @@ def build_staff_ui(service: ClinicService | None, settings: Settings, disabled_r
                     if run["previous"] is None:
                         text += " Premier passage : rien à comparer."
                     else:
-                        text += (f" Depuis le passage précédent : {kinds.count('better')} amélioré(s), "
+                        text += (f" Depuis le passage précédent ({local_time(run['previous']['time'], zone)}) : "
+                                 f"{kinds.count('better')} amélioré(s), "
                                  f"{kinds.count('worse')} dégradé(s), {kinds.count('new')} nouveau(x).")
                     label = {"better": "amélioré", "worse": "dégradé", "new": "nouveau"}
                     change_rows = [[c.question, label[c.kind], c.before, c.after] for c in run["changes"]]
