@@ -37,6 +37,7 @@ def create_app(settings: Settings, service):
     from ui.patient import CSS, build_patient_ui
     from ui.render import article_page
     from ui.staff import build_staff_ui
+    from ui.staff_render import STAFF_CSS
 
     app = FastAPI(title=f"Assistant {settings.clinic_name}", docs_url=None, redoc_url=None, openapi_url=None)
     # /healthz and /metrics for the load balancer and Prometheus; before the chat takes the root path.
@@ -62,16 +63,16 @@ def create_app(settings: Settings, service):
     def embed_example() -> HTMLResponse:
         return HTMLResponse(EMBED_EXAMPLE.read_text(encoding="utf-8"))
 
+    # The pages are French: screen readers should read them with a French voice.
+    set_lang = "() => { document.documentElement.lang = 'fr'; }"
     access = staff_access(settings)
     staff = build_staff_ui(service if access.enabled else None, settings, access.reason)
     gr.mount_gradio_app(
         app, staff.queue(default_concurrency_limit=2), path="/staff", auth=access.check if access.enabled else None,
         auth_message="Vue équipe : votre identifiant et votre mot de passe.",
-        footer_links=[], css=CSS, max_file_size="5mb",
+        footer_links=[], css=CSS + STAFF_CSS, js=set_lang, max_file_size="5mb",
     )
     patient = build_patient_ui(service, settings).queue(default_concurrency_limit=8, max_size=200)
-    # The page is French: screen readers should read it with a French voice.
-    set_lang = "() => { document.documentElement.lang = 'fr'; }"
     # The patient chat takes no files: its upload route is refused and any other multipart body capped.
     gr.mount_gradio_app(app, patient, path="", footer_links=[], css=CSS, js=set_lang, max_file_size="2kb")
     refused = ["/gradio_api/upload", "/upload"]

@@ -8,7 +8,7 @@ chosen on the development sets (``tests/eval/emergency_dev.jsonl`` and
 ``emergency_dev2.jsonl``, ``emergency_dev3.jsonl``, written apart from the bank), together with the
 rules, exactly as the bot combines them, with the rule gate. The red-team set is never read here.
 
-The emergency threshold maximises Youden's J, recall minus false-alarm rate
+The emergency threshold maximises MISS_COST × recall minus the false-alarm rate
 (printed with the whole curve); the caution threshold maximises accuracy on caution vs normal, a box on an ordinary message
 counting twice.
 
@@ -51,9 +51,12 @@ DEV2 = ROOT / "tests/eval/emergency_dev2.jsonl"
 # instead lowered recall on the two others (0.94 -> 0.90 at the same false-alarm rate), so it only
 # helps choose the thresholds and the rule gate.
 DEV3 = ROOT / "tests/eval/emergency_dev3.jsonl"
+# A missed emergency costs more than a false alarm (the patient in danger gets an article instead of the
+# emergency numbers); the thresholds weigh recall this many times the false-alarm rate.
+MISS_COST = 2.0
 # Candidate rule gates (see SemanticParams.rule_gate); 0 = rules alone always alarm.
 RULE_GATES = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
-# The threshold maximises Youden's J (recall - false-alarm rate). No threshold keeps false alarms
+# No threshold keeps false alarms
 # within 5 % on the hard look-alikes of the second development set: the curve is printed so the
 # trade-off can be seen and the choice revisited by the clinic.
 
@@ -145,8 +148,9 @@ def main() -> None:
             recall_without_gate[t_em] = recall
         elif recall < recall_without_gate[t_em]:
             continue  # a gate may remove false alarms, never an emergency the rules caught
-        # Youden's J; on a tie, the higher recall, then the smaller gate.
-        objective = (round(recall - false, 6), recall, -gate)
+        # Youden's J with a missed emergency counting MISS_COST times a false alarm; on a tie, the higher
+        # recall, then the smaller gate.
+        objective = (round(MISS_COST * recall - false, 6), recall, -gate)
         if best is None or objective > best[0]:
             best = (objective, t_em, gate, recall, false)
     _, t_em, gate, recall, false = best

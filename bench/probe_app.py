@@ -169,7 +169,7 @@ class Probe:
         name = "staff status: the version served and any fallback are shown"
         if staff is None:
             return Result(name, "SKIP", "needs --staff-password")
-        _note, status, _history = staff.predict(api_name="/staff_index_status")
+        _note, status, *_rest = staff.predict(api_name="/staff_index_status")
         keys = {"version", "live_version", "fallback", "fallback_reason"}
         missing = keys - set(status)
         if missing:

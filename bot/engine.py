@@ -21,6 +21,7 @@ from bot.messages import emergency_text, text
 from bot.retrieval import Retriever
 from bot.safety import (
     asks_personal_advice,
+    emergency_words,
     is_off_topic_task,
     is_prompt_injection,
     is_small_talk,
@@ -39,9 +40,11 @@ EMERGENCY_SCAN_CHARS = 20_000
 EMBED_CHARS = 2_000
 
 
-def _triage_trace(triage) -> dict:
+def _triage_trace(triage, text: str) -> dict:
     return {
         "level": triage.level,
+        # The words that made a rule fire, shown to staff (the message itself is never stored).
+        "matched_words": emergency_words(text, triage.rule) if triage.rule else [],
         "category": triage.category,
         "rule": triage.rule,
         "net": triage.net,
@@ -146,14 +149,14 @@ class Bot:
                 question, EMERGENCY, triage.rule or f"semantic:{triage.category}", language,
                 emergency_text(triage.category, language, s), category=triage.category,
             )
-            answer.trace["triage"] = _triage_trace(triage)
+            answer.trace["triage"] = _triage_trace(triage, cleaned[:EMERGENCY_SCAN_CHARS])
             return answer
         answer = self._answer(question, cleaned, language, vector, embed_ms)
         if triage.level == CAUTION:
             answer.caution = True
             answer.category = triage.category
             answer.caution_text = text("caution", language, s)
-        answer.trace["triage"] = _triage_trace(triage)
+        answer.trace["triage"] = _triage_trace(triage, cleaned[:EMERGENCY_SCAN_CHARS])
         return answer
 
     def _answer(self, question: str, cleaned: str, language: str, vector, embed_ms: float) -> Answer:

@@ -43,6 +43,15 @@ class Rule:
     def fires(self, text: str) -> bool:
         return bool(self.pattern.search(text)) and all(n.search(text) for n in self.needs)
 
+    def matched(self, text: str) -> list[str]:
+        """The words of normalised ``text`` that made the rule fire (its pattern's, then each need's)."""
+        found = []
+        for m in (p.search(text) for p in (self.pattern, *self.needs)):
+            if m:  # a pattern may stop inside a word (" suicid"): the whole word is shown
+                end = text.find(" ", m.end() - 1) if not text[m.end() - 1].isspace() else m.end()
+                found.append(text[m.start() : end if end >= 0 else len(text)].strip())
+        return list(dict.fromkeys(w for w in found if w))
+
 
 @dataclass(frozen=True)
 class RuleBook:
@@ -147,6 +156,26 @@ def emergency_rule(text: str) -> str | None:
         if rule.fires(norm):
             return rule.name
     return None
+
+
+def emergency_words(text: str, rule_name: str) -> list[str]:
+    """The words that made the rule ``rule_name`` fire on ``text``, as the patient wrote them when
+    they can be found again (else folded, as the rules read them)."""
+    norm = normalise_for_rules(text)
+    for rule in load_rule_book().emergency:
+        if rule.name == rule_name:
+            return [_as_written(text, phrase) for phrase in rule.matched(norm)]
+    return []
+
+
+def _as_written(text: str, phrase: str) -> str:
+    """``levre est devenue toute blanche`` found back as ``lèvre est devenue toute blanche`` in ``text``."""
+    spans = [(m.start(), m.end(), fold(m.group(0))) for m in re.finditer(r"\w+", text)]
+    wanted = phrase.split()
+    for i in range(len(spans) - len(wanted) + 1):
+        if [w for _, _, w in spans[i : i + len(wanted)]] == wanted:
+            return text[spans[i][0] : spans[i + len(wanted) - 1][1]]
+    return phrase
 
 
 def rule_category(name: str | None) -> str | None:

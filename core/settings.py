@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,10 +66,23 @@ class Settings:
     reindex_every_minutes: int = 60
     # Seconds between checks for a version written by another process (a scheduled writer); 0: off.
     index_check_seconds: int = 30
+    # Times shown to staff (index updates, test runs) are in this time zone.
+    timezone: str = "Europe/Paris"
+    # The staff review queue: answers whose confidence is within this margin of the threshold.
+    review_margin: float = 0.1
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.trusted_proxy_list  # noqa: B018 - refuse a mistyped proxy address when the settings are made
+        self.zone  # noqa: B018 - and an unknown time zone
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The staff view's time zone (``FAQBOT_TIMEZONE``)."""
+        try:
+            return ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"FAQBOT_TIMEZONE: {self.timezone!r} is not a known time zone (e.g. Europe/Paris)") from None
 
     @property
     def trusted_proxy_list(self) -> list[str]:
@@ -106,6 +120,8 @@ def _coerce(settings: Settings, name: str, value: Any) -> Any:
         return value if isinstance(value, bool) else str(value).strip().lower() in _BOOL_TRUE
     if isinstance(current, int):
         return int(value)
+    if isinstance(current, float):
+        return float(value)
     if isinstance(current, Path):
         return Path(value).expanduser()
     return value

@@ -10,24 +10,31 @@ import logging
 import re
 import threading
 import time
+import uuid
 from pathlib import Path
+
+import numpy as np
 
 from bot.answer import NO_ANSWER, Answer
 from bot.engine import Bot
-from bot.evaluation import load_cases, run_eval
+from bot.evaluation import run_eval
 from bot.messages import text
-from core.settings import PROJECT_ROOT, Settings
+from core.settings import Settings
 from core.textnorm import detect_language
 from index.build import IndexBusy, ShrinkRefused, UpdateReport, sync_index
 from index.store import IndexMissing, append_history, current_version_name, load_current, now_iso, read_history
+from index.store import rollback as rollback_index
+from service.eval_files import EvalHistory, metrics_table, read_eval_file
+from service.explain import decision
+from service.gaps import Gap, content_gaps, question_key, similarity_for
 from service.health import IndexHealth, UpdateResult, index_health, update_result
 from service.metrics import ServiceMetrics
 from service.ratelimit import RateLimiter
-from service.staff_store import open_staff_store
+from service.staff_store import LogFilter, open_staff_store
+from service.staff_tests import StaffTests
 
 log = logging.getLogger(__name__)
 SURROGATES = re.compile("[\ud800-\udfff]")
-DEFAULT_EVAL_FILE = PROJECT_ROOT / "tests" / "eval" / "questions.jsonl"
 
 
 def ensure_index(settings: Settings, progress: bool = True) -> UpdateReport | None:
@@ -55,13 +62,16 @@ class ClinicService:
         self._stop = threading.Event()
         self.last_reindex_error: str | None = None
         self.metrics = ServiceMetrics(self.index_health, self.last_update)
+        self.my_tests = StaffTests(settings.data_dir)
+        self.eval_history = EvalHistory(settings.data_dir)
 
-    def ask(self, question: str, client: str = "") -> Answer:
-        """Answer a patient, within the rate limits; keep the question if it went unanswered.
+    def ask(self, question: str, client: str = "", answer_id: str | None = None) -> Answer:
+        """Answer a patient, within the rate limits; keep it in the answer log (scrubbed) for staff.
 
         Args:
             question: the patient's message.
             client: the client's address as the server sees it (after trusted proxies).
+            answer_id: the id the chat rates this answer by (one is made up when None).
         """
         # Lone surrogates cannot be encoded (JSON reply, SQLite, the tokenizer): they become U+FFFD.
         question = SURROGATES.sub("\ufffd", question) if isinstance(question, str) else ""
@@ -75,12 +85,25 @@ class ClinicService:
             log.exception("answer failed")
             return Answer(question, NO_ANSWER, "error", "fr", text("error", "fr", self.settings))
         self.metrics.observe_answer(answer)
-        if answer.status == NO_ANSWER:
-            try:
+        try:
+            if answer.status == NO_ANSWER:
                 self.store.record_unanswered(question, answer.reason, answer.language)
-            except Exception:  # the patient's answer matters more than the staff log
-                log.exception("could not record unanswered question")
+            trace = {**answer.trace, "decision": self.explain(answer)}
+            self.store.record_answer(
+                answer_id or uuid.uuid4().hex, question, answer.status, answer.reason, answer.language,
+                [c.source for c in answer.citations], answer.answer, trace,
+            )
+        except Exception:  # the patient's answer matters more than the staff log
+            log.exception("could not record the answer")
         return answer
+
+    def titles(self) -> dict[str, str]:
+        """Article titles by source, from the served index."""
+        return {src: chunk.title for src, chunk in self.bot.retriever.first_chunk.items()}
+
+    def explain(self, answer: Answer) -> str:
+        """The answer's decision in one French sentence (see :func:`service.explain.decision`)."""
+        return decision(answer, self.titles())
 
     def feedback(
         self,
@@ -90,6 +113,7 @@ class ClinicService:
         liked: bool | None,
         answer_id: str | None = None,
         client: str = "",
+        reply: str = "",
     ) -> str:
         """Keep a patient's rating, within the rate limit; one rating per answer (see ``StaffStore``).
 
@@ -100,7 +124,13 @@ class ClinicService:
             return "rate_limited"
         if liked is not None:
             self.metrics.observe_rating(liked)
-        return self.store.record_feedback(question, status, sources, liked, answer_id)
+        return self.store.record_feedback(question, status, sources, liked, answer_id, reply)
+
+    def comment(self, answer_id: str, comment: str, client: str = "") -> str:
+        """A patient's comment on the answer they rated, within the ratings' rate limit."""
+        if not self.feedback_limiter.allow(client or "anonymous"):
+            return "rate_limited"
+        return self.store.comment_feedback(answer_id, comment)
 
     def staff_ask(self, question: str) -> Answer:
         """Like :meth:`ask` but without rate limit or logging: staff testing is not patient data."""
@@ -167,8 +197,81 @@ class ClinicService:
     def history(self, limit: int = 30) -> list[dict]:
         return read_history(self.settings.index_dir, limit)
 
-    def run_eval(self, path: Path | None = None) -> dict:
-        return run_eval(self.bot, load_cases(path or DEFAULT_EVAL_FILE))
+    def rollback(self) -> str:
+        """Serve the version before the live one again (the articles' previous state); return its name.
+
+        Raises:
+            IndexProblem: there is no earlier version that loads.
+        """
+        with self._reindex_lock:
+            name = rollback_index(self.settings.index_dir)
+            append_history(self.settings.index_dir, {"time": now_iso(), "written": True, "rollback": name,
+                                                     "version": int(name[1:]) if name[1:].isdigit() else name})
+            self.bot.maybe_reload()
+            self.last_reindex_error = None
+            return name
+
+    def articles(self) -> list[str]:
+        """The article names of the served index."""
+        return sorted(self.bot.index_manifest.get("articles", {}))
+
+    def run_eval(self, path: Path) -> dict:
+        """Run an uploaded eval set (CSV or JSONL, see :mod:`service.eval_files`) against the bot.
+
+        Returns:
+            the report, with ``table``: the metrics with their targets and the previous run of the same file.
+
+        Raises:
+            EvalUploadError: the file is unusable (French message).
+        """
+        cases = read_eval_file(Path(path), set(self.articles()))
+        report = run_eval(self.bot, cases)
+        name = Path(path).name
+        previous = self.eval_history.previous(name)
+        self.eval_history.save(name, report["metrics"])
+        return {**report, "table": metrics_table(report["metrics"], previous), "previous": previous}
+
+    def run_my_tests(self) -> dict:
+        """Ask every saved staff test again and compare with the previous run."""
+        run = self.my_tests.run(self.bot)
+        run["table"] = metrics_table(run["metrics"], (run.get("previous") or {}).get("metrics"))
+        return run
+
+    def answer_log(self, filters: LogFilter | None = None, limit: int = 500) -> list[dict]:
+        return self.store.answer_log(filters, limit)
+
+    def review_queue(self, limit: int = 200) -> list[dict]:
+        """Answers close to the threshold (``FAQBOT_REVIEW_MARGIN``) or rated down, not yet graded first."""
+        rows = self.store.answer_log(LogFilter(to_review=True, margin=self.settings.review_margin), limit)
+        return sorted(rows, key=lambda r: r["grade"] is not None)
+
+    def nearest_article(self, vector: np.ndarray) -> tuple[str, str, float] | None:
+        """The article whose passage is closest to ``vector``: ``(source, title, cosine)``."""
+        retriever = self.bot.retriever
+        if not retriever.chunks:
+            return None
+        scores, rows = retriever.loaded.faiss_index.search(np.asarray(vector, dtype=np.float32)[None, :], 1)
+        if rows[0][0] < 0:
+            return None
+        chunk = retriever.chunks[int(rows[0][0])]
+        return chunk.source, chunk.title, float(scores[0][0])
+
+    def content_gaps(self) -> tuple[list[Gap], dict[str, int]]:
+        """Unanswered questions grouped by meaning, largest first; small talk and off-topic counted apart."""
+        rows = self.store.answer_log(LogFilter(status=NO_ANSWER), limit=5000)
+        cache: dict[str, np.ndarray] = {}
+
+        def encode(question: str) -> np.ndarray:
+            if question not in cache:
+                cache[question] = self.bot.embedder.encode_query(question)
+            return cache[question]
+
+        return content_gaps(rows, encode, self.nearest_article, self.store.gaps_done(),
+                            similarity_for(self.bot.embedder.name))
+
+    def mark_gap(self, gap_keys: list[str], done: bool = True) -> None:
+        for key in gap_keys:
+            self.store.set_gap_done(question_key(key), done)
 
     def start_scheduler(self) -> threading.Thread | None:
         """Check the content every ``reindex_every_minutes`` in the background (0 turns it off)."""

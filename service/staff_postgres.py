@@ -1,7 +1,8 @@
 """The staff store on PostgreSQL, shared by every app replica (``FAQBOT_DATABASE_URL``).
 
-psycopg 3 speaks to the server directly: two tables and four queries need no
-query builder, and the SQL reads the same as the SQLite backend's. Text is
+psycopg 3 speaks to the server directly: a few tables and plain queries need no
+query builder, and the SQL reads the same as the SQLite backend's (the answer
+log's one query is shared, see ``service.staff_store.log_query``). Text is
 compared with the "C" collation so that grouping and ordering do not depend
 on the database's locale and match SQLite's.
 """
@@ -31,6 +32,15 @@ CREATE INDEX IF NOT EXISTS unanswered_day ON unanswered(day);
 CREATE INDEX IF NOT EXISTS feedback_day ON feedback(day);
 ALTER TABLE feedback ADD COLUMN IF NOT EXISTS answer_id TEXT;
 CREATE UNIQUE INDEX IF NOT EXISTS feedback_answer ON feedback(answer_id);
+ALTER TABLE feedback ADD COLUMN IF NOT EXISTS comment TEXT;
+ALTER TABLE feedback ADD COLUMN IF NOT EXISTS reply TEXT;
+CREATE TABLE IF NOT EXISTS answers (
+    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, answer_id TEXT NOT NULL UNIQUE, day DATE NOT NULL,
+    question TEXT NOT NULL, status TEXT NOT NULL, reason TEXT, language TEXT, article TEXT, sources TEXT, reply TEXT,
+    confidence DOUBLE PRECISION, threshold DOUBLE PRECISION, trace TEXT, grade TEXT, note TEXT
+);
+CREATE INDEX IF NOT EXISTS answers_day ON answers(day);
+CREATE TABLE IF NOT EXISTS gaps_done (key TEXT PRIMARY KEY, day DATE NOT NULL);
 """
 # Two replicas starting at once would both run CREATE TABLE IF NOT EXISTS and one could fail
 # on the catalog's unique index: the schema is created under this transaction-level lock.
@@ -84,6 +94,8 @@ class PostgresStaffStore(StaffStore):
     def _purge(self, cur, cutoff: dt.date) -> None:
         cur.execute("DELETE FROM unanswered WHERE day < %s", (cutoff,))
         cur.execute("DELETE FROM feedback WHERE day < %s", (cutoff,))
+        cur.execute("DELETE FROM answers WHERE day < %s", (cutoff,))
+        cur.execute("DELETE FROM gaps_done WHERE day < %s", (cutoff,))
 
     def _insert_unanswered(self, cutoff: dt.date, row: tuple) -> None:
         def work(cur) -> None:
@@ -102,7 +114,7 @@ class PostgresStaffStore(StaffStore):
         self._run(work)
 
     def _rate_answer(self, cutoff: dt.date, row: tuple) -> str:
-        day, question, status, sources, rating, answer_id = row
+        day, question, status, sources, rating, answer_id, reply = row
 
         def work(cur) -> str:
             self._purge(cur, cutoff)
@@ -114,9 +126,10 @@ class PostgresStaffStore(StaffStore):
                 cur.execute("DELETE FROM feedback WHERE answer_id = %s", (answer_id,))
                 return "removed" if previous is not None else "ignored"
             cur.execute(
-                "INSERT INTO feedback (day, question, status, sources, rating, answer_id) VALUES (%s, %s, %s, %s, %s, %s) "
+                "INSERT INTO feedback (day, question, status, sources, rating, answer_id, reply) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s) "
                 "ON CONFLICT (answer_id) DO UPDATE SET day = EXCLUDED.day, rating = EXCLUDED.rating",
-                (day, question, status, sources, rating, answer_id),
+                (day, question, status, sources, rating, answer_id, reply),
             )
             return "replaced" if previous is not None else "kept"
 
@@ -139,10 +152,67 @@ class PostgresStaffStore(StaffStore):
         def work(cur) -> list[tuple]:
             self._purge(cur, cutoff)
             cur.execute(
-                "SELECT day, question, status, sources, rating FROM feedback ORDER BY day DESC, id DESC LIMIT %s",
+                "SELECT day, question, status, sources, rating, comment FROM feedback ORDER BY day DESC, id DESC LIMIT %s",
                 (limit,),
             )
             return cur.fetchall()
+
+        return self._run(work)
+
+    def _insert_answer(self, cutoff: dt.date, row: tuple) -> None:
+        def work(cur) -> None:
+            self._purge(cur, cutoff)
+            cur.execute(
+                "INSERT INTO answers (answer_id, day, question, status, reason, language, article, sources, reply, "
+                "confidence, threshold, trace) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                "ON CONFLICT (answer_id) DO NOTHING",
+                row,
+            )
+
+        self._run(work)
+
+    def _select_log(self, cutoff: dt.date, sql: str, params: list) -> list[tuple]:
+        def work(cur) -> list[tuple]:
+            self._purge(cur, cutoff)
+            cur.execute(sql.replace("?", "%s"), params)
+            return cur.fetchall()
+
+        return self._run(work)
+
+    def _update_grade(self, cutoff: dt.date, answer_id: str, grade: str, note: str) -> bool:
+        def work(cur) -> bool:
+            self._purge(cur, cutoff)
+            cur.execute("UPDATE answers SET grade = %s, note = %s WHERE answer_id = %s", (grade, note, answer_id))
+            return cur.rowcount > 0
+
+        return self._run(work)
+
+    def _update_comment(self, cutoff: dt.date, answer_id: str, comment: str) -> bool:
+        def work(cur) -> bool:
+            self._purge(cur, cutoff)
+            cur.execute("UPDATE feedback SET comment = %s WHERE answer_id = %s", (comment, answer_id))
+            return cur.rowcount > 0
+
+        return self._run(work)
+
+    def _set_gap(self, cutoff: dt.date, key: str, day: dt.date | None) -> None:
+        def work(cur) -> None:
+            self._purge(cur, cutoff)
+            if day is None:
+                cur.execute("DELETE FROM gaps_done WHERE key = %s", (key,))
+            else:
+                cur.execute(
+                    "INSERT INTO gaps_done (key, day) VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET day = EXCLUDED.day",
+                    (key, day),
+                )
+
+        self._run(work)
+
+    def _select_gaps(self, cutoff: dt.date) -> list[str]:
+        def work(cur) -> list[str]:
+            self._purge(cur, cutoff)
+            cur.execute("SELECT key FROM gaps_done")
+            return [row[0] for row in cur.fetchall()]
 
         return self._run(work)
 

@@ -19,10 +19,17 @@ CREATE TABLE IF NOT EXISTS feedback (
     day TEXT NOT NULL, question TEXT NOT NULL, status TEXT, sources TEXT, rating INTEGER NOT NULL,
     answer_id TEXT
 );
+CREATE TABLE IF NOT EXISTS answers (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, answer_id TEXT NOT NULL UNIQUE, day TEXT NOT NULL, question TEXT NOT NULL,
+    status TEXT NOT NULL, reason TEXT, language TEXT, article TEXT, sources TEXT, reply TEXT,
+    confidence REAL, threshold REAL, trace TEXT, grade TEXT, note TEXT
+);
+CREATE TABLE IF NOT EXISTS gaps_done (key TEXT PRIMARY KEY, day TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS answers_day ON answers(day);
 CREATE INDEX IF NOT EXISTS unanswered_day ON unanswered(day);
 CREATE INDEX IF NOT EXISTS feedback_day ON feedback(day);
 """
-# One rating per answer. Files made before this column get it added.
+# One rating per answer. Files made before these columns get them added.
 ANSWER_ID_INDEX = "CREATE UNIQUE INDEX IF NOT EXISTS feedback_answer ON feedback(answer_id)"
 
 
@@ -42,8 +49,9 @@ class SQLiteStaffStore(StaffStore):
             with self._connect() as db:
                 db.executescript(SCHEMA)
                 columns = {row[1] for row in db.execute("PRAGMA table_info(feedback)")}
-                if "answer_id" not in columns:
-                    db.execute("ALTER TABLE feedback ADD COLUMN answer_id TEXT")
+                for column in ("answer_id", "comment", "reply"):
+                    if column not in columns:
+                        db.execute(f"ALTER TABLE feedback ADD COLUMN {column} TEXT")
                 db.execute(ANSWER_ID_INDEX)
 
     @contextmanager
@@ -60,6 +68,8 @@ class SQLiteStaffStore(StaffStore):
     def _purge(self, db: sqlite3.Connection, cutoff: dt.date) -> None:
         db.execute("DELETE FROM unanswered WHERE day < ?", (cutoff.isoformat(),))
         db.execute("DELETE FROM feedback WHERE day < ?", (cutoff.isoformat(),))
+        db.execute("DELETE FROM answers WHERE day < ?", (cutoff.isoformat(),))
+        db.execute("DELETE FROM gaps_done WHERE day < ?", (cutoff.isoformat(),))
 
     def _insert_unanswered(self, cutoff: dt.date, row: tuple) -> None:
         day, *rest = row
@@ -71,10 +81,13 @@ class SQLiteStaffStore(StaffStore):
         day, *rest = row
         with self._connect() as db:
             self._purge(db, cutoff)
-            db.execute("INSERT INTO feedback VALUES (?, ?, ?, ?, ?, NULL)", (day.isoformat(), *rest))
+            db.execute(
+                "INSERT INTO feedback (day, question, status, sources, rating) VALUES (?, ?, ?, ?, ?)",
+                (day.isoformat(), *rest),
+            )
 
     def _rate_answer(self, cutoff: dt.date, row: tuple) -> str:
-        day, question, status, sources, rating, answer_id = row
+        day, question, status, sources, rating, answer_id, reply = row
         with self._connect() as db:
             self._purge(db, cutoff)
             found = db.execute("SELECT rating FROM feedback WHERE answer_id = ?", (answer_id,)).fetchone()
@@ -82,10 +95,15 @@ class SQLiteStaffStore(StaffStore):
             if rating is None or rating == previous:
                 db.execute("DELETE FROM feedback WHERE answer_id = ?", (answer_id,))
                 return "removed" if previous is not None else "ignored"
-            db.execute(
-                "INSERT OR REPLACE INTO feedback VALUES (?, ?, ?, ?, ?, ?)",
-                (day.isoformat(), question, status, sources, rating, answer_id),
-            )
+            if previous is not None:  # the comment stays with the answer
+                db.execute("UPDATE feedback SET day = ?, rating = ? WHERE answer_id = ?",
+                           (day.isoformat(), rating, answer_id))
+            else:
+                db.execute(
+                    "INSERT INTO feedback (day, question, status, sources, rating, answer_id, reply) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (day.isoformat(), question, status, sources, rating, answer_id, reply),
+                )
             return "replaced" if previous is not None else "kept"
 
     def _select_groups(self, cutoff: dt.date, limit: int) -> list[tuple]:
@@ -101,6 +119,46 @@ class SQLiteStaffStore(StaffStore):
         with self._connect() as db:
             self._purge(db, cutoff)
             return db.execute(
-                "SELECT day, question, status, sources, rating FROM feedback ORDER BY day DESC, rowid DESC LIMIT ?",
+                "SELECT day, question, status, sources, rating, comment FROM feedback ORDER BY day DESC, rowid DESC LIMIT ?",
                 (limit,),
             ).fetchall()
+
+    def _insert_answer(self, cutoff: dt.date, row: tuple) -> None:
+        answer_id, day, *rest = row
+        with self._connect() as db:
+            self._purge(db, cutoff)
+            db.execute(
+                "INSERT OR IGNORE INTO answers (answer_id, day, question, status, reason, language, article, sources, "
+                "reply, confidence, threshold, trace) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (answer_id, day.isoformat(), *rest),
+            )
+
+    def _select_log(self, cutoff: dt.date, sql: str, params: list) -> list[tuple]:
+        with self._connect() as db:
+            self._purge(db, cutoff)
+            return db.execute(sql, [p.isoformat() if isinstance(p, dt.date) else p for p in params]).fetchall()
+
+    def _update_grade(self, cutoff: dt.date, answer_id: str, grade: str, note: str) -> bool:
+        with self._connect() as db:
+            self._purge(db, cutoff)
+            return db.execute(
+                "UPDATE answers SET grade = ?, note = ? WHERE answer_id = ?", (grade, note, answer_id)
+            ).rowcount > 0
+
+    def _update_comment(self, cutoff: dt.date, answer_id: str, comment: str) -> bool:
+        with self._connect() as db:
+            self._purge(db, cutoff)
+            return db.execute("UPDATE feedback SET comment = ? WHERE answer_id = ?", (comment, answer_id)).rowcount > 0
+
+    def _set_gap(self, cutoff: dt.date, key: str, day: dt.date | None) -> None:
+        with self._connect() as db:
+            self._purge(db, cutoff)
+            if day is None:
+                db.execute("DELETE FROM gaps_done WHERE key = ?", (key,))
+            else:
+                db.execute("INSERT OR REPLACE INTO gaps_done VALUES (?, ?)", (key, day.isoformat()))
+
+    def _select_gaps(self, cutoff: dt.date) -> list[str]:
+        with self._connect() as db:
+            self._purge(db, cutoff)
+            return [row[0] for row in db.execute("SELECT key FROM gaps_done")]

@@ -150,14 +150,16 @@ def test_staff_refuses_a_wrong_password(server):
 
 
 def test_staff_ask_shows_the_trace(staff):
-    shown, decision, candidates = staff.predict(FR_QUESTION, api_name="/staff_ask")
+    sentence, shown, found, technical, candidates, *_review = staff.predict(FR_QUESTION, api_name="/staff_ask")
+    assert "Répondu : l&#x27;article « Les exosomes en médecine esthétique" in sentence
     assert 'class="faq-answer"' in shown
-    assert decision["status"] == "answered", decision
-    assert decision["language"] == "fr"
+    assert "exosomes.md" in found and "<mark>" in found
+    assert technical["status"] == "answered", technical
+    assert technical["language"] == "fr"
     table = rows(candidates)
     assert table, candidates
-    assert "exosomes.md" in [r[1] for r in table]
-    assert any(r[8] == "oui" for r in table), "at least one candidate is marked as cited"
+    assert "exosomes.md" in [r[0] for r in table]
+    assert any(r[6] == "oui" for r in table), "at least one candidate is marked as cited"
 
 
 def test_staff_redirect(server):

@@ -173,12 +173,12 @@ def test_thumbs_up_is_recorded_for_staff(page, server):
     rated = []
     while time.monotonic() < deadline:
         _unanswered, feedback = client.predict(api_name="/staff_lists")
-        rated = [r for r in feedback["data"] if r[1] == question]
+        rated = [r for r in feedback["data"] if r[0] == question]
         if rated:
             break
         time.sleep(0.5)
     assert rated, f"no feedback recorded for {question!r}: {feedback['data']}"
-    assert rated[0][4] == "👍", rated
+    assert rated[0][1].startswith("👍"), rated
 
 
 def _ratings_of(server, question: str, expected: list[str]) -> list[str]:
@@ -188,7 +188,7 @@ def _ratings_of(server, question: str, expected: list[str]) -> list[str]:
     seen: list[str] = []
     while time.monotonic() < deadline:
         _unanswered, feedback = client.predict(api_name="/staff_lists")
-        seen = [r[4] for r in feedback["data"] if r[1] == question]
+        seen = [r[1].split()[0] for r in feedback["data"] if r[0] == question]
         if seen == expected:
             break
         time.sleep(0.5)
@@ -283,8 +283,8 @@ def test_staff_login_and_trace(page, server):
     page.get_by_label("Question à tester").fill(FR_QUESTION)
     page.get_by_role("button", name="Voir la réponse et sa trace").click()
     expect(page.locator(".faq-answer").last).to_be_visible()
-    candidates = page.locator('[role="gridcell"]').filter(has_text="exosomes.md")
-    expect(candidates.first).to_be_visible()
+    expect(page.locator(".staff-decision")).to_contain_text("Répondu : l'article")
+    expect(page.locator(".staff-passages").filter(has_text="exosomes.md")).to_be_visible()
     shot(page, "staff-trace")
 
 
@@ -294,8 +294,8 @@ def test_staff_lists_show_patient_text_literally(page, server):
     payload = '<img src=x onerror="window.__xss=3"> tarif du parking ?'
     Client(server, verbose=False).predict(payload, api_name="/ask")
     staff_login(page, server)
-    page.get_by_role("tab", name="Sans réponse et avis").click()
-    page.get_by_role("button", name="Actualiser").last.click()
+    page.get_by_role("tab", name="Réponses aux patients").click()
+    page.get_by_role("button", name="Actualiser la liste").first.click()
     row = page.locator('[role="gridcell"]').filter(has_text="tarif du parking").filter(visible=True)
     expect(row.first).to_be_visible()
     expect(row.first).to_contain_text('<img src=x onerror="window.__xss=3">')

@@ -35,7 +35,7 @@ def _empty_postgres(url: str) -> None:
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("DROP TABLE IF EXISTS unanswered, feedback")
+        conn.execute("DROP TABLE IF EXISTS unanswered, feedback, answers, gaps_done")
 
 
 @pytest.fixture(params=BACKENDS)
@@ -115,10 +115,10 @@ def test_feedback_rows_most_recent_first(open_store, clock):
     store.record_feedback("Douleur ?", "answered", ["lasers.md"], True)
     rows = store.feedback_rows()
     assert rows == [
-        {"day": "2026-05-14", "question": "Douleur ?", "status": "answered", "sources": "lasers.md", "rating": 1},
-        {"day": "2026-05-12", "question": "Et le prix ?", "status": "no_answer", "sources": "", "rating": -1},
+        {"day": "2026-05-14", "question": "Douleur ?", "status": "answered", "sources": "lasers.md", "rating": 1, "comment": None},
+        {"day": "2026-05-12", "question": "Et le prix ?", "status": "no_answer", "sources": "", "rating": -1, "comment": None},
         {"day": "2026-05-12", "question": "Combien de séances ? mon mail: [e-mail]", "status": "answered",
-         "sources": "lasers.md, suites-de-soins.md", "rating": 1},
+         "sources": "lasers.md, suites-de-soins.md", "rating": 1, "comment": None},
     ]
     assert [r["question"] for r in store.feedback_rows(limit=1)] == ["Douleur ?"]
 
@@ -263,3 +263,97 @@ def test_one_rating_per_answer_on_every_backend(open_store):
     assert store.feedback_rows() == []
     assert store.record_feedback("q", "emergency", [], False, answer_id="x2") == "ignored"
     assert store.feedback_rows() == []
+
+
+# --- answer log, grades, comments, gaps --------------------------------------------------------
+
+TRACE = {
+    "answerable_probability": 0.31, "threshold": 0.29, "query_terms": ["claire", "seanc"],
+    "unknown_terms": ["claire"], "retrieved_articles": ["lasers.md"], "decision": "Répondu : …",
+    "triage": {"level": "caution", "matched_words": ["claire"]},
+}
+
+
+def _log(store, answer_id, question="Combien de séances de laser ?", status="answered", reason=None,
+         sources=("lasers.md",), trace=None):
+    return store.record_answer(answer_id, question, status, reason, "fr", list(sources),
+                               "Comptez trois séances [1]", trace if trace is not None else TRACE)
+
+
+def test_answer_log_keeps_scrubbed_answers_without_the_patients_words(open_store):
+    store = open_store()
+    assert _log(store, "a1", question="Je m'appelle Claire Martin, combien de séances ?")
+    assert not _log(store, "a2", status="emergency", reason="vision_problem", sources=())
+    assert not _log(store, "a3", status="no_answer", reason="invalid_input", sources=())
+    [row] = store.answer_log()
+    assert row["answer_id"] == "a1" and "Claire" not in row["question"] and "séances" in row["question"]
+    assert row["reply"] == "Comptez trois séances [1]" and row["article"] == "lasers.md"
+    assert row["confidence"] == pytest.approx(0.31) and row["threshold"] == pytest.approx(0.29)
+    assert "query_terms" not in row["trace"] and "unknown_terms" not in row["trace"]
+    assert row["trace"]["triage"] == {"level": "caution"}
+    assert row["trace"]["decision"] == "Répondu : …"
+    # The same answer logged twice stays one row.
+    _log(store, "a1")
+    assert len(store.answer_log()) == 1
+
+
+def test_answer_log_filters_and_review_queue(open_store, clock):
+    from service.staff_store import LogFilter
+
+    store = open_store()
+    _log(store, "close", trace={"answerable_probability": 0.33, "threshold": 0.29})
+    _log(store, "sure", trace={"answerable_probability": 0.9, "threshold": 0.29})
+    clock.day += dt.timedelta(days=1)
+    _log(store, "gap", question="Faites-vous la rhinoplastie ?", status="no_answer", reason="not_in_articles",
+         sources=(), trace={"uncovered_topics": ["rhinoplastie"]})
+    _log(store, "other", sources=("peeling.md",), trace={"answerable_probability": 0.95, "threshold": 0.29})
+    assert [r["answer_id"] for r in store.answer_log()] == ["other", "gap", "sure", "close"]
+    assert [r["answer_id"] for r in store.answer_log(LogFilter(status="no_answer"))] == ["gap"]
+    assert [r["answer_id"] for r in store.answer_log(LogFilter(reason="not_in_articles"))] == ["gap"]
+    assert [r["answer_id"] for r in store.answer_log(LogFilter(article="lasers.md"))] == ["sure", "close"]
+    assert [r["answer_id"] for r in store.answer_log(LogFilter(day="2026-05-12"))] == ["sure", "close"]
+    assert [r["answer_id"] for r in store.answer_log(LogFilter(to_review=True, margin=0.1))] == ["close"]
+    # A patient's thumbs down puts a sure answer in the queue too.
+    store.record_feedback("q", "answered", ["peeling.md"], False, answer_id="other")
+    assert [r["answer_id"] for r in store.answer_log(LogFilter(to_review=True))] == ["other", "close"]
+    assert store.answer_entry("other")["rating"] == -1
+    assert store.answer_entry("nope") is None
+
+
+def test_staff_grade_and_patient_comment(open_store):
+    store = open_store()
+    _log(store, "a1")
+    assert store.grade_answer("a1", "mauvais", "Cite le mauvais article, appeler le 06 12 34 56 78")
+    assert not store.grade_answer("unknown", "bon")
+    with pytest.raises(ValueError):
+        store.grade_answer("a1", "excellent")
+    row = store.answer_entry("a1")
+    assert row["grade"] == "mauvais" and "06 12" not in row["note"]
+    # A comment needs a rating; it survives a changed rating, and goes when the rating is taken back.
+    assert store.comment_feedback("a1", "Pas clair") == "ignored"
+    store.record_feedback("q", "answered", ["lasers.md"], False, answer_id="a1", reply="Comptez trois séances [1]")
+    assert store.comment_feedback("a1", "Pas clair, écrivez-moi à marie@example.org") == "kept"
+    store.record_feedback("q", "answered", ["lasers.md"], True, answer_id="a1")
+    row = store.answer_entry("a1")
+    assert row["rating"] == 1 and row["comment"] == "Pas clair, écrivez-moi à [e-mail]"
+    store.record_feedback("q", "answered", ["lasers.md"], True, answer_id="a1")
+    assert store.answer_entry("a1")["rating"] is None
+
+
+def test_gaps_marked_done_and_retention(open_store, clock):
+    store = open_store(retention_days=30)
+    _log(store, "a1")
+    store.set_gap_done("rhinoplastie")
+    store.set_gap_done("prix")
+    store.set_gap_done("prix", done=False)
+    assert store.gaps_done() == {"rhinoplastie"}
+    clock.day += dt.timedelta(days=31)
+    assert store.gaps_done() == set() and store.answer_log() == []
+
+
+def test_disabled_store_logs_nothing(open_store):
+    off = open_store(log_questions=False)
+    assert not _log(off, "a1")
+    off.set_gap_done("x")
+    assert off.answer_log() == [] and off.gaps_done() == set() and not off.grade_answer("a1", "bon")
+    assert off.comment_feedback("a1", "hello") == "ignored"

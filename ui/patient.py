@@ -28,9 +28,11 @@ CSS = """
 #faq-footer a{color:#8a0019;font-weight:700}
 .faq-examples button{white-space:normal;text-align:left}
 #faq-chat .message-wrap>.message-buttons:nth-child(2){display:none}
+#faq-chat .message-wrap>:has(.faq-emergency)+.message-buttons{display:none}
 """
-# The last rule hides the rating buttons of the welcome message (the chat's first message, whose
-# buttons are the second child of the message list): there is no answer to rate there.
+# The last rules hide the rating buttons of the welcome message (the chat's first message, whose
+# buttons are the second child of the message list), where there is no answer to rate, and of
+# emergency replies, which are never rated (nor kept).
 
 
 def welcome_html(settings: Settings) -> str:
@@ -77,23 +79,34 @@ def build_patient_ui(service: ClinicService, settings: Settings) -> gr.Blocks:
             send = gr.Button(ui_text("send", PAGE_LANGUAGE, settings), variant="primary", scale=1, elem_id="faq-send")
         with gr.Row(elem_classes="faq-examples"):
             example_buttons = [gr.Button(text, size="sm", variant="secondary") for text in EXAMPLES]
+        # After a rating, the patient may say why (optional); the comment goes with that rating.
+        rated = gr.State("")
+        with gr.Row(visible=False, elem_id="faq-comment-row") as comment_row:
+            comment = gr.Textbox(
+                label="Un commentaire sur cette réponse ? (facultatif, sans nom ni coordonnées)",
+                max_length=500, lines=1, max_lines=3, scale=5, elem_id="faq-comment",
+            )
+            send_comment = gr.Button("Envoyer le commentaire", scale=1, elem_id="faq-send-comment")
+        comment_done = gr.Markdown(elem_id="faq-comment-done")
         gr.HTML(footer_html(settings))
 
         def respond(message: str, history: list, state: dict, request: gr.Request):
             if not message or not message.strip():
                 return gr.update(), history, state
             client = request.client.host if request is not None and request.client else ""
-            answer = service.ask(message, client)
+            answer_id = uuid.uuid4().hex
+            answer = service.ask(message, client, answer_id=answer_id)
             history = list(history) + [
                 {"role": "user", "content": user_message(message)},
                 {"role": "assistant", "content": answer_html(answer, settings)},
             ]
             state = dict(state)
             state[len(history) - 1] = {
-                "id": uuid.uuid4().hex,
+                "id": answer_id,
                 "question": message,
                 "status": answer.status,
                 "sources": [c.source for c in answer.citations],
+                "reply": answer.answer,
             }
             return "", history, state
 
@@ -101,18 +114,31 @@ def build_patient_ui(service: ClinicService, settings: Settings) -> gr.Blocks:
             index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
             info = state.get(index) or state.get(str(index))
             # The chat sends True (like), False (dislike) or "" when the patient clicks the same button again.
-            if not info or data.liked not in (True, False, "", None):
-                return
+            if not info or data.liked not in (True, False, "", None) or info["status"] == "emergency":
+                return gr.update(visible=False), "", ""
             liked = data.liked if isinstance(data.liked, bool) else None
             client = request.client.host if request is not None and request.client else ""
-            service.feedback(info["question"], info["status"], info["sources"], liked, info.get("id"), client)
+            done = service.feedback(info["question"], info["status"], info["sources"], liked, info.get("id"), client,
+                                    reply=info.get("reply", ""))
+            if done in ("kept", "replaced"):
+                return gr.update(visible=True), info.get("id", ""), ""
+            return gr.update(visible=False), "", ""
+
+        def add_comment(answer_id: str, text: str, request: gr.Request):
+            if not answer_id or not (text or "").strip():
+                return gr.update(), gr.update(), ""
+            client = request.client.host if request is not None and request.client else ""
+            service.comment(answer_id, text, client)
+            return gr.update(value=""), gr.update(visible=False), "Merci pour votre commentaire."
 
         outputs = [box, chatbot, asked]
         box.submit(respond, [box, chatbot, asked], outputs, api_name="ask_chat", concurrency_limit=8)
         send.click(respond, [box, chatbot, asked], outputs, api_name=False, concurrency_limit=8)
         for button in example_buttons:
             button.click(respond, [button, chatbot, asked], outputs, api_name=False, concurrency_limit=8)
-        chatbot.like(rate, [asked], None, api_name=False)
+        chatbot.like(rate, [asked], [comment_row, rated, comment_done], api_name=False)
+        send_comment.click(add_comment, [rated, comment], [comment, comment_row, comment_done], api_name=False)
+        comment.submit(add_comment, [rated, comment], [comment, comment_row, comment_done], api_name=False)
 
         def api_ask(question: str, request: gr.Request) -> dict:
             client = request.client.host if request is not None and request.client else ""
