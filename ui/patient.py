@@ -8,7 +8,7 @@ import gradio as gr
 
 from core.settings import Settings
 from service.clinic import ClinicService
-from ui.render import answer_html, esc, user_message
+from ui.render import answer_html, esc, phone_href, user_message
 
 EXAMPLES = [
     "Pourquoi ne proposez-vous pas les exosomes ?",
@@ -22,17 +22,39 @@ CSS = """
 .faq-emergency a{color:#8a0019;font-weight:700}
 .faq-caution{border-left:4px solid #b00020;background:#fff6e5;color:#4a2a00;padding:.4rem .7rem;margin:0 0 .5rem}
 .faq-caution a{color:#8a0019;font-weight:700}
+.faq-alert-title::before{content:"!" / "";display:inline-flex;align-items:center;justify-content:center;
+  width:1.35em;height:1.35em;margin-right:.45em;border-radius:50%;background:#b00020;color:#fff;font-weight:700}
 .faq-no-answer{border-left:4px solid #0b5cad;padding-left:.7rem}
 .faq-sources{margin:.2rem 0 0 1.2rem;padding:0}.faq-sources li{margin:.25rem 0}
+.faq-sources li>a{display:inline-block;min-height:24px;padding:2px 0}
+.faq-answer summary{min-height:24px;padding:3px 0;cursor:pointer}
 .faq-answer blockquote{margin:.3rem 0 .3rem .2rem;padding-left:.6rem;border-left:3px solid #8c959f;color:#24292f}
-.faq-answer a,.faq-no-answer a{color:#0b5cad;text-decoration:underline}
+#faq-chat .faq-answer a,#faq-chat .faq-no-answer a{color:#0b5cad;text-decoration:underline}
+.faq-actions a{display:inline-block;min-height:24px;padding:2px 0}
+.faq-phone a,#faq-footer a{display:inline-block;min-width:24px;min-height:24px;padding:1px 3px;text-align:center}
 #faq-footer{font-size:.95rem;color:#1f2328;background:#f6f8fa;border-top:1px solid #d0d7de;padding:.5rem .8rem;border-radius:.4rem}
-#faq-footer a{color:#8a0019;font-weight:700}
-.faq-examples button{white-space:normal;text-align:left}
+#faq-footer a,#faq-urgent a{color:#8a0019;font-weight:700}
+#faq-urgent{margin:0;padding:.35rem .7rem;border:2px solid #b00020;border-radius:.4rem;background:#fff0f0;color:#5c0011}
+#faq-urgent a{display:inline-block;min-width:24px;min-height:24px;padding:1px 3px;text-align:center}
+#faq-title h2{margin:.2rem 0}
+.faq-examples button{white-space:normal;text-align:left;min-height:32px}
 #faq-chat .message-wrap>.message-buttons:nth-child(2){display:none}
+.icon-button,button[data-pseudo-content]{min-width:24px;min-height:24px;justify-content:center;align-items:center}
+button.faq-rating{width:28px;height:28px}
+button.faq-rating[aria-pressed="true"]{outline:2px solid #b93d0a;outline-offset:1px}
+#faq-chat .message-wrap .prose.chatbot.md{opacity:1}
+#faq-chat label[data-testid="block-label"]{position:static;border:0;box-shadow:none;background:none;margin:0 0 .3rem}
+#faq-chat{height:min(520px,62vh)!important}
+#faq-chat .scroll-down-button-container{display:none}
+a:focus-visible,button:focus-visible,summary:focus-visible,textarea:focus-visible,input:focus-visible,
+[role="tab"]:focus-visible{outline:3px solid #0b5cad!important;outline-offset:2px}
+@media (max-width:600px){#faq-title h2{font-size:1.15rem}#faq-footer{font-size:.9rem}}
 """
-# The last rule hides the rating buttons of the welcome message (the chat's first message, whose
-# buttons are the second child of the message list): there is no answer to rate there.
+# The rule on ``.message-buttons:nth-child(2)`` hides the rating buttons of the welcome message (the
+# chat's first message, whose buttons are the second child of the message list): there is no answer
+# to rate there. The chat's label is laid out above the messages instead of floating over the newest
+# one (and without the floating "scroll down" arrow), and the chat is never taller than about two thirds of the screen, so that on a phone the
+# question box stays close. Targets are at least 24×24 px.
 
 
 def welcome_html(settings: Settings) -> str:
@@ -44,27 +66,41 @@ def welcome_html(settings: Settings) -> str:
     )
 
 
+def clinic_phone_link(settings: Settings) -> str:
+    return f'<a href="{esc(phone_href(settings.clinic_phone))}">{esc(settings.clinic_phone)}</a>'
+
+
+def urgent_html(settings: Settings) -> str:
+    """The emergency numbers at the top of the page: on a phone they are on the first screen."""
+    return (
+        '<p id="faq-urgent" role="note"><strong>Urgence :</strong> <a href="tel:15">15</a> ou '
+        f'<a href="tel:112">112</a> · après un soin, la clinique : {clinic_phone_link(settings)}</p>'
+    )
+
+
 def footer_html(settings: Settings) -> str:
     return (
         '<div id="faq-footer" role="contentinfo"><strong>Urgence :</strong> '
         '<a href="tel:15">15</a> (SAMU) ou <a href="tel:112">112</a> · '
         'sourds et malentendants : SMS <a href="sms:114">114</a> · '
         'prévention du suicide : <a href="tel:3114">3114</a> · '
-        f"après un soin : {esc(settings.clinic_phone)}</div>"
+        f"après un soin : {clinic_phone_link(settings)}</div>"
     )
 
 
 def build_patient_ui(service: ClinicService, settings: Settings) -> gr.Blocks:
     """The chat, example questions, feedback buttons and the emergency footer."""
     with gr.Blocks(title=f"Assistant {settings.clinic_name}", analytics_enabled=False) as demo:
-        gr.Markdown(f"## Questions sur nos soins · {settings.clinic_name}")
+        gr.Markdown(f"## Questions sur nos soins · {settings.clinic_name}", elem_id="faq-title")
+        gr.HTML(urgent_html(settings))
         chatbot = gr.Chatbot(
             value=[{"role": "assistant", "content": welcome_html(settings)}],
             label="Conversation avec l'assistant",
             height=520,
+            autoscroll=False,  # ui/a11y.py shows each new reply from its first line instead
             sanitize_html=True,
             render_markdown=True,
-            feedback_options=("Like", "Dislike"),
+            feedback_options=("Like", "Dislike"),  # names and pressed state: ui/a11y.py
             elem_id="faq-chat",
             buttons=[],
         )
