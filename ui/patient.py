@@ -39,22 +39,20 @@ CSS = """
 #faq-title h2{margin:.2rem 0}
 .faq-examples button{white-space:normal;text-align:left;min-height:32px}
 #faq-chat .message-wrap>.message-buttons:nth-child(2){display:none}
-.icon-button,button[data-pseudo-content]{min-width:24px;min-height:24px;justify-content:center;align-items:center}
 button.faq-rating{width:28px;height:28px}
 button.faq-rating[aria-pressed="true"]{outline:2px solid #b93d0a;outline-offset:1px}
 #faq-chat .message-wrap .prose.chatbot.md{opacity:1}
 #faq-chat label[data-testid="block-label"]{position:static;border:0;box-shadow:none;background:none;margin:0 0 .3rem}
 #faq-chat{height:min(520px,62vh)!important}
 #faq-chat .scroll-down-button-container{display:none}
-a:focus-visible,button:focus-visible,summary:focus-visible,textarea:focus-visible,input:focus-visible,
-[role="tab"]:focus-visible{outline:3px solid #0b5cad!important;outline-offset:2px}
 @media (max-width:600px){#faq-title h2{font-size:1.15rem}#faq-footer{font-size:.9rem}}
 """
 # The rule on ``.message-buttons:nth-child(2)`` hides the rating buttons of the welcome message (the
 # chat's first message, whose buttons are the second child of the message list): there is no answer
 # to rate there. The chat's label is laid out above the messages instead of floating over the newest
-# one (and without the floating "scroll down" arrow), and the chat is never taller than about two thirds of the screen, so that on a phone the
-# question box stays close. Targets are at least 24×24 px.
+# one (and without the floating "scroll down" arrow), and the chat is never taller than about two
+# thirds of the screen, so that on a phone the question box stays close. Targets are at least 24×24 px;
+# what both pages need (focus ring, Gradio's icon buttons) is ui/a11y.py's CSS.
 
 
 def welcome_html(settings: Settings) -> str:

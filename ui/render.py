@@ -18,9 +18,9 @@ from core.textnorm import fold
 
 LABELS = {
     "fr": {"sources": "Sources", "show_quote": "Voir le passage cité", "book": "Prendre rendez-vous",
-           "call": "Appeler la clinique", "contact": "Contacter la clinique", "quoted": "Passage cité"},
+           "call": "Appeler la clinique :", "contact": "Contacter la clinique", "quoted": "Passage cité"},
     "en": {"sources": "Sources", "show_quote": "Show the quoted passage", "book": "Book a consultation",
-           "call": "Call the clinic", "contact": "Contact the clinic", "quoted": "Quoted passage"},
+           "call": "Call the clinic:", "contact": "Contact the clinic", "quoted": "Quoted passage"},
 }
 CITE_MARK = re.compile(r"\[(\d+)\]")
 # Pictographs and their joiners: without an emoji font they show as empty boxes, so the pages draw
@@ -80,7 +80,7 @@ def answer_html(answer: Answer, settings: Settings) -> str:
             )
             actions = (
                 f'<p class="faq-actions">{first} · <a href="{esc(phone_href(settings.clinic_phone))}">'
-                f'{labels["call"]} : {esc(settings.clinic_phone)}</a></p>'
+                f'{labels["call"]} {esc(settings.clinic_phone)}</a></p>'
             )
         return f'<div class="faq-no-answer" lang="{lang}">{caution_box(answer, settings)}<p>{body}</p>{actions}</div>'
     intro, _, body = answer.answer.partition("\n\n")

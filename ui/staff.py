@@ -147,7 +147,7 @@ def build_staff_ui(service: ClinicService | None, settings: Settings, disabled_r
             def lists():
                 groups = [[g["question"], g["count"], g["last_day"], g["reasons"]] for g in service.store.unanswered_groups()]
                 rated = [
-                    [f["day"], f["question"], f["status"], f["sources"], "👍" if f["rating"] > 0 else "👎"]
+                    [f["day"], f["question"], f["status"], f["sources"], "utile" if f["rating"] > 0 else "pas utile"]
                     for f in service.store.feedback_rows()
                 ]
                 return groups, rated
