@@ -124,6 +124,10 @@ ENGLISH_NAMES = {
     "Remove": "Retirer",
     "Download": "Télécharger",
     "Empty value": "Vide",
+    "More tabs": "Autres onglets",
+    "Open cell menu": "Menu de la cellule",
+    "Table actions": "Actions du tableau",
+    "File upload": "Envoi de fichier",
     "Liked": FRENCH_LABELS["chatbot.like"],
     "Disliked": FRENCH_LABELS["chatbot.dislike"],
     "Like": FRENCH_LABELS["chatbot.like"],
@@ -169,9 +173,11 @@ PAGE_JS = """
       el.setAttribute('role', 'img');
     });
     // Names Gradio only has in English.
-    document.querySelectorAll('[aria-label], [title]').forEach((el) => {
-      ['aria-label', 'title'].forEach((attr) => {
-        const french = NAMES[el.getAttribute(attr)];
+    document.querySelectorAll('[aria-label], [title], [aria-roledescription]').forEach((el) => {
+      ['aria-label', 'title', 'aria-roledescription'].forEach((attr) => {
+        const value = el.getAttribute(attr);
+        if (!value) return;
+        const french = NAMES[value] || (value.startsWith('Line number ') ? 'Ligne ' + value.slice(12) : null);
         if (french) el.setAttribute(attr, french);
       });
     });
@@ -190,7 +196,7 @@ PAGE_JS = """
   };
   fix();
   new MutationObserver(fix).observe(document.documentElement, {
-    subtree: true, childList: true, attributes: true, attributeFilter: ['style', 'aria-label', 'title', 'lang'],
+    subtree: true, childList: true, attributes: true, attributeFilter: ['style', 'aria-label', 'title', 'aria-roledescription', 'lang'],
   });
 }
 """

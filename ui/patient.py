@@ -26,7 +26,7 @@ CSS = """
   width:1.35em;height:1.35em;margin-right:.45em;border-radius:50%;background:#b00020;color:#fff;font-weight:700}
 .faq-no-answer{border-left:4px solid #0b5cad;padding-left:.7rem}
 .faq-sources{margin:.2rem 0 0 1.2rem;padding:0}.faq-sources li{margin:.25rem 0}
-.faq-sources li>a{display:inline-block;min-height:24px;padding:2px 0}
+.faq-sources li>a{display:inline-block;vertical-align:top;min-height:24px;padding:2px 0}
 .faq-answer summary{min-height:24px;padding:3px 0;cursor:pointer}
 .faq-answer blockquote{margin:.3rem 0 .3rem .2rem;padding-left:.6rem;border-left:3px solid #8c959f;color:#24292f}
 #faq-chat .faq-answer a,#faq-chat .faq-no-answer a{color:#0b5cad;text-decoration:underline}
