@@ -3,14 +3,15 @@
 - ``theme()``: Gradio's default theme with contrasts of at least 4.5:1 for text (the orange
   "Envoyer" button, placeholders, links, the selected tab) and 3:1 for control boundaries and the
   focus ring.
-- ``I18N``: Gradio's own labels (rating buttons, "Clear", status messages) in French, also for a
+- ``CSS``: a visible focus ring, 24 px icon buttons, readable JSON colours (both pages).
+- ``i18n()``: Gradio's own labels (rating buttons, "Clear", status messages) in French, also for a
   browser set to English: the page is French whatever the browser's language.
 - ``PAGE_JS``: runs once per page and keeps, through a MutationObserver, what Gradio re-renders:
   the page's language, the rating buttons' French names and pressed state (``aria-pressed``; Gradio
-  writes the English "Liked"/"Disliked" whatever the language), the chat log's name, and drops the
-  per-message ``aria-label`` that would make a screen reader spell out the reply's HTML source.
-
-No Gradio import at module level beyond the theme: the texts are plain data.
+  writes the English "Liked"/"Disliked" whatever the language), the chat log's name, French names
+  for the controls Gradio names only in English, tables that scroll reachable from the keyboard; it
+  drops the per-message ``aria-label`` that would make a screen reader spell out the reply's HTML
+  source, and shows each new reply from its first line.
 """
 
 from __future__ import annotations
@@ -171,6 +172,13 @@ PAGE_JS = """
     // Gradio's empty JSON and file boxes: a named div needs a role.
     document.querySelectorAll('div.empty[aria-label]:not([role])').forEach((el) => {
       el.setAttribute('role', 'img');
+    });
+    // A table that scrolls must be reachable from the keyboard to be scrolled: a named, focusable region.
+    document.querySelectorAll('.virtual-table-viewport:not([tabindex])').forEach((el) => {
+      const named = el.closest('[aria-label]');
+      el.setAttribute('tabindex', '0');
+      el.setAttribute('role', 'region');
+      el.setAttribute('aria-label', named ? named.getAttribute('aria-label') : 'Tableau');
     });
     // Names Gradio only has in English.
     document.querySelectorAll('[aria-label], [title], [aria-roledescription]').forEach((el) => {
