@@ -173,12 +173,12 @@ PAGE_JS = """
     document.querySelectorAll('div.empty[aria-label]:not([role])').forEach((el) => {
       el.setAttribute('role', 'img');
     });
-    // A table that scrolls must be reachable from the keyboard to be scrolled: a named, focusable region.
-    document.querySelectorAll('.virtual-table-viewport:not([tabindex])').forEach((el) => {
-      const named = el.closest('[aria-label]');
-      el.setAttribute('tabindex', '0');
-      el.setAttribute('role', 'region');
-      el.setAttribute('aria-label', named ? named.getAttribute('aria-label') : 'Tableau');
+    // A table that scrolls must be reachable from the keyboard to be scrolled: its first header cell
+    // takes the grid's entry point (tabindex 0), as in the ARIA grid pattern.
+    document.querySelectorAll('.virtual-table-viewport').forEach((el) => {
+      if (el.querySelector('[tabindex="0"], a[href], button:not([tabindex="-1"]), input, textarea')) return;
+      const cell = el.querySelector('th, td');
+      if (cell) cell.setAttribute('tabindex', '0');
     });
     // Names Gradio only has in English.
     document.querySelectorAll('[aria-label], [title], [aria-roledescription]').forEach((el) => {
