@@ -31,7 +31,7 @@ CSS = """
 .faq-answer blockquote{margin:.3rem 0 .3rem .2rem;padding-left:.6rem;border-left:3px solid #8c959f;color:#24292f}
 #faq-chat .faq-answer a,#faq-chat .faq-no-answer a{color:#0b5cad;text-decoration:underline}
 .faq-actions a{display:inline-block;min-height:24px;padding:2px 0}
-.faq-phone a,#faq-footer a{display:inline-block;min-width:24px;min-height:24px;padding:1px 3px;text-align:center}
+#faq-footer a{display:inline-block;min-width:24px;min-height:24px;padding:1px 3px;text-align:center}
 #faq-footer{font-size:.95rem;color:#1f2328;background:#f6f8fa;border-top:1px solid #d0d7de;padding:.5rem .8rem;border-radius:.4rem}
 #faq-footer a,#faq-urgent a{color:#8a0019;font-weight:700}
 #faq-urgent{margin:0;padding:.35rem .7rem;border:2px solid #b00020;border-radius:.4rem;background:#fff0f0;color:#5c0011}
