@@ -34,6 +34,8 @@ def create_app(settings: Settings, service):
     from service.http_guards import RefuseUploads, SecurityHeaders, ThrottleLogin
     from service.ops import ops_router
     from service.staff_auth import LoginThrottle, staff_access
+    from ui.a11y import CSS as A11Y_CSS
+    from ui.a11y import PAGE_JS, i18n, theme
     from ui.patient import CSS, build_patient_ui
     from ui.render import article_page
     from ui.staff import build_staff_ui
@@ -63,18 +65,20 @@ def create_app(settings: Settings, service):
     def embed_example() -> HTMLResponse:
         return HTMLResponse(EMBED_EXAMPLE.read_text(encoding="utf-8"))
 
-    # The pages are French: screen readers should read them with a French voice.
-    set_lang = "() => { document.documentElement.lang = 'fr'; }"
     access = staff_access(settings)
     staff = build_staff_ui(service if access.enabled else None, settings, access.reason)
     gr.mount_gradio_app(
         app, staff.queue(default_concurrency_limit=2), path="/staff", auth=access.check if access.enabled else None,
         auth_message="Vue équipe : votre identifiant et votre mot de passe.",
-        footer_links=[], css=CSS + STAFF_CSS, js=set_lang, max_file_size="5mb",
+        footer_links=[], css=CSS + A11Y_CSS + STAFF_CSS, max_file_size="5mb", theme=theme(), i18n=i18n(), js=PAGE_JS,
     )
     patient = build_patient_ui(service, settings).queue(default_concurrency_limit=8, max_size=200)
+    # PAGE_JS keeps the page French for screen readers (Gradio sets the browser's language) and the
+    # rating buttons' names and pressed state; the theme and CSS give WCAG 2.2 AA contrasts and targets.
     # The patient chat takes no files: its upload route is refused and any other multipart body capped.
-    gr.mount_gradio_app(app, patient, path="", footer_links=[], css=CSS, js=set_lang, max_file_size="2kb")
+    gr.mount_gradio_app(
+        app, patient, path="", footer_links=[], css=CSS + A11Y_CSS, js=PAGE_JS, theme=theme(), i18n=i18n(), max_file_size="2kb"
+    )
     refused = ["/gradio_api/upload", "/upload"]
     if not access.enabled:  # without a login nobody may upload to the staff view either
         refused += ["/staff/gradio_api/upload", "/staff/upload"]

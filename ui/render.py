@@ -21,6 +21,9 @@ LABELS = {language: locale["ui"] for language, locale in LOCALES.items()}
 # The clinic's article pages are French.
 ARTICLE_LANGUAGE = "fr"
 CITE_MARK = re.compile(r"\[(\d+)\]")
+# Pictographs and their joiners: without an emoji font they show as empty boxes, so the pages draw
+# their warning sign with CSS instead (``.faq-alert-title::before``).
+EMOJI = re.compile("[\u2600-\u27bf\U0001f000-\U0001faff\ufe0f\u200d]+")
 
 
 def esc(text: str | None) -> str:
@@ -62,16 +65,20 @@ def answer_html(answer: Answer, settings: Settings) -> str:
         items = "".join(f"<li>{_link_numbers(esc(line.lstrip('- ')), settings)}</li>" for line in lines[1:])
         return (
             f'<div class="faq-emergency" role="alert" aria-live="assertive" lang="{lang}">'
-            f"<p><strong>{esc(lines[0])}</strong></p><ul>{items}</ul></div>"
+            f'<p class="faq-alert-title"><strong>{esc(no_emoji(lines[0]))}</strong></p><ul>{items}</ul></div>'
         )
     if answer.status == NO_ANSWER:
-        body = esc(answer.answer)
+        body = esc(without_links(answer.answer, settings))
         actions = ""
         if answer.reason not in ("invalid_input", "small_talk", "rate_limited"):
+            first = (
+                f'<a href="{esc(settings.contact_url)}" target="_blank" rel="noopener">{labels["contact"]}</a>'
+                if answer.reason == "out_of_scope"
+                else f'<a href="{esc(settings.booking_url)}" target="_blank" rel="noopener">{labels["book"]}</a>'
+            )
             actions = (
-                f'<p class="faq-actions"><a href="{esc(settings.booking_url)}" target="_blank" rel="noopener">'
-                f'{labels["book"]}</a> · <a href="{esc(phone_href(settings.clinic_phone))}">{labels["call"]} '
-                f"({esc(settings.clinic_phone)})</a></p>"
+                f'<p class="faq-actions">{first} · <a href="{esc(phone_href(settings.clinic_phone))}">'
+                f'{labels["call"]} {esc(settings.clinic_phone)}</a></p>'
             )
         return f'<div class="faq-no-answer" lang="{lang}">{caution_box(answer, settings)}<p>{body}</p>{actions}</div>'
     intro, _, body = answer.answer.partition("\n\n")
@@ -102,8 +109,21 @@ def caution_box(answer: Answer, settings: Settings) -> str:
     """The 'if this happens to you now' box, above an answer about a serious complication."""
     if not answer.caution or not answer.caution_text:
         return ""
-    return f'<p class="faq-caution" role="note">⚠️ {_link_numbers(esc(answer.caution_text), settings)}</p>'
+    text = _link_numbers(esc(no_emoji(answer.caution_text)), settings)
+    return f'<p class="faq-caution faq-alert-title" role="note">{text}</p>'
 
+
+def no_emoji(text: str) -> str:
+    """``text`` without pictographs (the UI draws its warning sign itself)."""
+    return re.sub(r"\s{2,}", " ", EMOJI.sub("", text)).strip()
+
+
+def without_links(text: str, settings: Settings) -> str:
+    """A refusal without the booking and contact addresses in brackets: the reply links them below."""
+    for url in (settings.booking_url, settings.contact_url):
+        if url:
+            text = text.replace(f" ({url})", "").replace(f"({url})", "")
+    return text
 
 
 # Every language's emergency numbers, as one pattern; the SMS one is texted, the others called.

@@ -420,7 +420,7 @@ def build_staff_ui(service: ClinicService | None, settings: Settings, disabled_r
 
             # --- patient ratings ---------------------------------------------------------------------
             with gr.Tab("Avis des patients", id="ratings", elem_id="staff-tab-ratings"):
-                gr.Markdown(f"Les avis 👍 / 👎 laissés par les patients, avec leur commentaire, conservés "
+                gr.Markdown(f"Les avis « utile » / « pas utile » laissés par les patients, avec leur commentaire, conservés "
                             f"{settings.retention_days} jours.")
                 reload_lists = gr.Button("Actualiser les avis")
                 feedback = gr.Dataframe(headers=["question", "avis", "commentaire", "résultat", "articles", "jour"],

@@ -163,7 +163,7 @@ def history_rows(history: list[dict], zone: ZoneInfo) -> list[list[str]]:
     return rows
 
 
-RATING = {1: "👍 utile", -1: "👎 pas utile", None: ""}
+RATING = {1: "utile", -1: "pas utile", None: ""}
 GRADE = {"bon": "Bon", "acceptable": "Acceptable", "mauvais": "Mauvais", None: ""}
 
 
