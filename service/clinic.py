@@ -6,6 +6,7 @@ same behaviour is available to tests and to any other front end.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
@@ -19,7 +20,19 @@ from bot.messages import text
 from core.settings import PROJECT_ROOT, Settings
 from core.textnorm import detect_language
 from index.build import IndexBusy, ShrinkRefused, UpdateReport, sync_index
-from index.store import IndexMissing, append_history, current_version_name, load_current, now_iso, read_history
+from index.embedder import DEFAULT_MODEL_NAME
+from index.lexical import LEXICAL_SCHEME
+from index.store import (
+    MANIFEST_FILE,
+    VERSIONS_DIR,
+    IndexMismatch,
+    append_history,
+    check_compatible,
+    current_version_name,
+    list_versions,
+    now_iso,
+    read_history,
+)
 from service.health import IndexHealth, UpdateResult, index_health, update_result
 from service.metrics import ServiceMetrics
 from service.ratelimit import RateLimiter
@@ -31,13 +44,31 @@ DEFAULT_EVAL_FILE = PROJECT_ROOT / "tests" / "eval" / "questions.jsonl"
 
 
 def ensure_index(settings: Settings, progress: bool = True) -> UpdateReport | None:
-    """Build the index if there is none yet (first start); return the build report or None."""
-    try:
-        load_current(settings.index_dir)
-        return None
-    except IndexMissing:
+    """Build the index if there is none yet (first start); return the build report or None.
+
+    Only the live manifest is read here: the bot loads and checks the version
+    right after, and loading it twice would double the start-up time. An index
+    written by an older release, without the stored keyword indexes but
+    otherwise compatible, is updated in place: its vectors are reused, so this
+    takes seconds, not a rebuild (replicas sharing the folder wait for the one
+    that writes, then find nothing to do).
+    """
+    if not list_versions(settings.index_dir):
         log.warning("no index yet: building it", extra={"content_dir": str(settings.content_dir)})
         return sync_index(settings, full=True, progress=progress, wait_for_lock=600)
+    name = current_version_name(settings.index_dir) or list_versions(settings.index_dir)[-1]
+    try:
+        manifest = json.loads((settings.index_dir / VERSIONS_DIR / name / MANIFEST_FILE).read_text(encoding="utf-8"))
+        check_compatible(
+            {**manifest, "lexical_scheme": LEXICAL_SCHEME}, settings.embedding_model or DEFAULT_MODEL_NAME,
+            settings.chunk_chars, settings.chunk_overlap,
+        )
+    except (OSError, ValueError, TypeError, AttributeError, IndexMismatch):
+        return None  # the bot's own load says what is wrong
+    if manifest.get("lexical_scheme") == LEXICAL_SCHEME:
+        return None
+    log.warning("index of an older release: adding its keyword indexes", extra={"version": name})
+    return sync_index(settings, progress=progress, wait_for_lock=600)
 
 
 class ClinicService:

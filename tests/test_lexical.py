@@ -175,3 +175,23 @@ def test_versions_hold_the_files_they_list(settings):
         assert manifest["lexical_scheme"] >= 1
         for name in manifest["files"]:
             assert (version / name).is_file()
+
+
+def test_app_start_reads_only_the_manifest_and_upgrades_an_older_index(settings, monkeypatch):
+    import index.store
+    from service.clinic import ensure_index
+
+    def refuse(path):
+        raise AssertionError("the version was loaded twice at start")
+
+    with monkeypatch.context() as m:
+        m.setattr(index.store, "load_version", refuse)
+        assert ensure_index(settings, progress=False) is None
+    live = load_current(settings.index_dir)
+    manifest = json.loads((live.path / MANIFEST_FILE).read_text())
+    manifest.pop("lexical_scheme")
+    (live.path / MANIFEST_FILE).write_text(json.dumps(manifest))
+    monkeypatch.setattr("index.build.load_embedder", lambda name: EMB)
+    report = ensure_index(settings, progress=False)
+    assert report is not None and report.written and report.chunks_embedded == report.units_embedded == 0
+    assert load_current(settings.index_dir).lexical is not None
