@@ -219,9 +219,6 @@ class LexicalIndex:
     """
 
     def __init__(self, folder: Path) -> None:
-        import bm25s
-        from scipy.sparse import csc_matrix
-
         terms = json.loads((folder / TERMS_FILE).read_text(encoding="utf-8"))
         self.terms: list[str] = terms["terms"]
         self.df: dict[str, int] = dict(zip(self.terms, terms["df"], strict=True))
@@ -238,19 +235,13 @@ class LexicalIndex:
         self._unit_rows = np.load(folder / UNIT_ROWS_FILE, mmap_mode="r")
         self._chunk_indptr = np.load(folder / CHUNK_TERMS_INDPTR, mmap_mode="r")
         self._chunk_ids = np.load(folder / CHUNK_TERMS_IDS, mmap_mode="r")
-        self.bm25 = bm25s.BM25.load(folder / BM25_DIR, mmap=True, show_progress=False)
+        self.bm25 = StoredBM25(folder / BM25_DIR)
         self._vocab = np.load(folder / NGRAM_VOCAB, mmap_mode="r")
         self._idf = np.load(folder / NGRAM_IDF)
         self.n_rows = len(self._chunk_indptr) - 1
-        # Over the memory-mapped arrays, not a copy of them.
-        self._columns = csc_matrix(
-            (
-                np.load(folder / NGRAM_DATA, mmap_mode="r"),
-                np.load(folder / NGRAM_INDICES, mmap_mode="r"),
-                np.load(folder / NGRAM_INDPTR, mmap_mode="r"),
-            ),
-            shape=(max(1, self.n_rows), len(self._vocab)),
-        )
+        self._data = np.load(folder / NGRAM_DATA, mmap_mode="r")
+        self._indices = np.load(folder / NGRAM_INDICES, mmap_mode="r")
+        self._indptr = np.load(folder / NGRAM_INDPTR, mmap_mode="r")
 
     def chunk_terms(self, row: int) -> set[str]:
         """The terms of one passage."""
@@ -294,8 +285,42 @@ class LexicalIndex:
     def ngram_scores(self, query: NgramQuery) -> np.ndarray:
         """Cosine similarity on character n-grams of a query to every passage (rows are normalised).
 
-        Reads only the query's columns: a question touches a few hundred n-grams.
+        Reads only the query's columns (a question touches a few hundred
+        n-grams) and adds them column by column in float32: the same
+        operations, in the same order, as SciPy's sparse product, without importing it.
         """
-        if not query.nnz:
-            return np.zeros(self.n_rows, dtype=np.float32)
-        return np.asarray(self._columns[:, query.indices] @ query.data).ravel()[: self.n_rows]
+        scores = np.zeros(self.n_rows, dtype=np.float32)
+        for column, weight in zip(query.indices.tolist(), query.data, strict=True):
+            start, end = int(self._indptr[column]), int(self._indptr[column + 1])
+            if start < end:
+                scores[self._indices[start:end]] += self._data[start:end] * weight
+        return scores
+
+
+class StoredBM25:
+    """The BM25 index bm25s saved, read without importing bm25s (and SciPy with it).
+
+    bm25s stores every term's score in each passage by column; a term's
+    scores are its column, which is what ``bm25s.BM25.get_scores`` adds up. A
+    test compares both on every term.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        params = json.loads((folder / "params.index.json").read_text(encoding="utf-8"))
+        self.num_docs = int(params["num_docs"])
+        self.dtype = np.dtype(params.get("dtype", "float32"))
+        self.vocab_dict: dict[str, int] = json.loads((folder / "vocab.index.json").read_text(encoding="utf-8"))
+        self._data = np.load(folder / "data.csc.index.npy", mmap_mode="r")
+        self._indices = np.load(folder / "indices.csc.index.npy", mmap_mode="r")
+        self._indptr = np.load(folder / "indptr.csc.index.npy", mmap_mode="r")
+
+    def get_scores(self, tokens: list[str]) -> np.ndarray:
+        """BM25 of every passage for ``tokens`` (unknown tokens add nothing)."""
+        scores = np.zeros(self.num_docs, dtype=self.dtype)
+        for token in tokens:
+            column = self.vocab_dict.get(token)
+            if column is None or column >= len(self._indptr) - 1:  # bm25s keeps an empty token without a column
+                continue
+            start, end = int(self._indptr[column]), int(self._indptr[column + 1])
+            np.add.at(scores, self._indices[start:end], self._data[start:end])
+        return scores

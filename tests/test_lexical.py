@@ -195,3 +195,39 @@ def test_app_start_reads_only_the_manifest_and_upgrades_an_older_index(settings,
     report = ensure_index(settings, progress=False)
     assert report is not None and report.written and report.chunks_embedded == report.units_embedded == 0
     assert load_current(settings.index_dir).lexical is not None
+
+
+def test_stored_bm25_scores_are_bm25s_scores(settings):
+    import bm25s
+
+    from index.lexical import BM25_DIR
+
+    loaded = load_current(settings.index_dir)
+    folder = loaded.path / LEXICAL_DIR / BM25_DIR
+    reference = bm25s.BM25.load(folder, mmap=True, show_progress=False)
+    stored = loaded.lexical.bm25
+    assert stored.num_docs == len(loaded.chunks)
+    tokens = [t for t, column in reference.vocab_dict.items() if column < len(reference.scores["indptr"]) - 1]
+    assert set(tokens) >= set(loaded.lexical.df)
+    for token in tokens:
+        np.testing.assert_array_equal(stored.get_scores([token]), reference.get_scores([token]))
+    assert not stored.get_scores(["mot-absent-du-corpus"]).any()
+
+
+def test_a_replica_imports_no_builder_and_no_model_library(settings):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, json; from core.settings import load_settings; from bot.engine import Bot; "
+        "from index.embedder import HashingEmbedder; "
+        f"bot = Bot(load_settings(index_dir={str(settings.index_dir)!r}), embedder=HashingEmbedder(64)); "
+        "bot.ask('Combien de séances de microneedling ?'); "
+        "print(json.dumps(sorted(m for m in ('torch', 'sentence_transformers', 'transformers', 'sklearn', 'scipy', "
+        "'bm25s', 'langchain_text_splitters') if m in sys.modules)))"
+    )
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
