@@ -69,6 +69,9 @@ def replica(index_dir: Path, queries: int, spawned_at: float) -> None:
         "first_answer_s": first_answer - spawned_at, "first_answer_cpu_s": first_answer_cpu,
         "first_status": first.status,
         "rss_loaded_mb": load_rss, "rss_after_mb": vm_mb("VmRSS"), "rss_peak_mb": vm_mb("VmHWM"),
+        # Of the resident memory after the questions: the process's own (anonymous) memory, and pages of
+        # memory-mapped index files (page cache, shared by replicas on one machine, reclaimable).
+        "rss_anon_after_mb": vm_mb("RssAnon"), "rss_file_after_mb": vm_mb("RssFile"),
         "answered_by_retrieval": len(parts["total_ms"]),
     }
     for key, values in parts.items():
