@@ -142,12 +142,19 @@ def concurrent(
     return trips, errors[0], time.perf_counter() - t0
 
 
+class _Done(Exception):
+    """Leaves the measurement early (``--startup-only``), stopping the app on the way out."""
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=30.0, help="length of the concurrent phase")
     parser.add_argument("--clients", type=int, default=10, help="concurrent clients")
     parser.add_argument("--sequential", type=int, default=50, help="sequential questions")
     parser.add_argument("--index-dir", type=Path, help="an existing index to start on (default: build one in a temp dir)")
+    parser.add_argument("--startup-only", action="store_true",
+                        help="measure only the start-up to the first answer (e.g. on a bench_scale.py --keep index)")
+    parser.add_argument("--starts", type=int, default=1, help="start the app this many times (start-up figures of each)")
     args = parser.parse_args(argv)
     load_at_start = os.getloadavg()[0]
     questions = [json.loads(line)["question"] for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -164,10 +171,17 @@ def main(argv: list[str] | None = None) -> int:
             with start_app(index_dir, tmp / "data-build", questions[0]) as cold:
                 built = next((ln.strip() for ln in cold.output.lines if ln.startswith("Index built")), "?")
                 rows.append(("cold start incl. index build", f"{cold.first_answer_s:.2f} s to first answer ({built})"))
+        for _ in range(args.starts - 1 if args.startup_only else 0):
+            with start_app(index_dir, tmp / "data", questions[0]) as app:
+                self_ready = next((ln.split()[2] for ln in app.output.lines if ln.startswith("Ready in")), "?")
+                rows.append(("start-up on existing index", f"{app.first_answer_s:.2f} s to first /ask answer"))
+                rows.append(("  of which serving /", f"{app.ready_s:.2f} s (app.py reports 'Ready in {self_ready} s')"))
         with start_app(index_dir, tmp / "data", questions[0]) as app:
             self_ready = next((ln.split()[2] for ln in app.output.lines if ln.startswith("Ready in")), "?")
             rows.append(("start-up on existing index", f"{app.first_answer_s:.2f} s to first /ask answer"))
             rows.append(("  of which serving /", f"{app.ready_s:.2f} s (app.py reports 'Ready in {self_ready} s')"))
+            if args.startup_only:
+                raise _Done
             for setup in CLIENT_SETUPS:
                 trips, server = sequential(app.url, questions, args.sequential, setup)
                 p95 = percentile(trips, 95)
@@ -187,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
                 trips, _ = sequential(noop_url, questions, args.sequential, setup)
                 rows.append((f"do-nothing endpoint x{len(trips)}, client {setup}",
                              f"p50 {percentile(trips, 50):.1f} / p95 {percentile(trips, 95):.1f} ms (the floor)"))
+    except _Done:
+        pass
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     width = max(len(name) for name, _ in rows)

@@ -46,7 +46,7 @@ def features(
     top_chunks = [h for h in hits if h.chunk.source == top_source][:3]
     present: set[str] = set()
     for h in top_chunks:
-        present |= retriever.chunk_terms[h.row]
+        present |= retriever.chunk_terms(h.row)
     total = 0.0
     found = 0.0
     max_idf = retriever.idf("\0")

@@ -105,7 +105,7 @@ def compose(
     order = list(dict.fromkeys(p.source for p in sorted(picked, key=lambda p: -p.score)))
     for source in order:
         mine = sorted((p for p in picked if p.source == source), key=lambda p: p.unit.order)
-        chunk = retriever.first_chunk[source]
+        chunk = retriever.first_chunk(source)
         main = max(mine, key=lambda p: p.score)
         citations.append(
             Citation(

@@ -114,7 +114,7 @@ def candidate_rows(retrieval: Retrieval, retriever: Retriever) -> list[tuple[int
         share = score / best
         if rank and share < CANDIDATE_ARTICLE_RATIO:
             continue
-        for row in retriever.units_by_source.get(source, []):
+        for row in retriever.unit_rows(source):
             if retriever.loaded.units[row].kind != REFERENCE:
                 rows.append((row, rank, share))
     return rows

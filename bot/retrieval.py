@@ -20,17 +20,15 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import bm25s
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from bot.lexicon import EN_FR, FR_SYNONYMS
 from bot.topics import uncovered_topics
 from core.strings import bounded_edit_distance
-from core.textnorm import content_terms, fold, terms_of_words, words
+from core.textnorm import content_terms, words
 from index.chunking import Chunk
 from index.embedder import Embedder
-from index.store import LoadedIndex
+from index.store import IndexMismatch, LoadedIndex
 from index.units import Unit
 
 CANDIDATES = 50
@@ -93,70 +91,56 @@ class Retrieval:
 
 
 class Retriever:
-    """Search over one loaded index version. Built once per version; read-only after."""
+    """Search over one loaded index version. Read-only.
+
+    Creating one builds nothing: the keyword index, the n-gram matrix and the
+    vocabulary statistics were built with the version (``index/lexical.py``)
+    and are read from it.
+    """
 
     def __init__(self, loaded: LoadedIndex, embedder: Embedder, fusion: FusionSettings | None = None) -> None:
+        if loaded.lexical is None:
+            raise IndexMismatch(
+                "the index was built by an older release (no stored keyword index); rebuild it with "
+                "`python -m index update` or `python -m index build`"
+            )
         self.loaded = loaded
         self.embedder = embedder
         self.fusion = fusion or FusionSettings()
         self.chunks = loaded.chunks
-        self.corpus_words: set[str] = set()
-        docs: list[list[str]] = []
-        for chunk in self.chunks:
-            ws = words(chunk.embedding_text)
-            self.corpus_words.update(ws)
-            docs.append(terms_of_words(ws))
-        self.chunk_terms = [set(d) for d in docs]
-        self.df: dict[str, int] = {}
-        for terms in self.chunk_terms:
-            for t in terms:
-                self.df[t] = self.df.get(t, 0) + 1
-        self.n_docs = max(1, len(self.chunks))
-        # Article-level document frequencies: how many articles use a term.
-        article_terms: dict[str, set[str]] = {}
-        for chunk, terms in zip(self.chunks, self.chunk_terms, strict=True):
-            article_terms.setdefault(chunk.source, set()).update(terms)
-        self.article_df: dict[str, int] = {}
-        for terms in article_terms.values():
-            for t in terms:
-                self.article_df[t] = self.article_df.get(t, 0) + 1
-        self.n_articles = max(1, len(article_terms))
-        # An article's title, address and language, as carried by its first chunk.
-        self.first_chunk: dict[str, Chunk] = {}
-        for chunk in self.chunks:
-            self.first_chunk.setdefault(chunk.source, chunk)
-        self.article_lang = {src: c.lang for src, c in self.first_chunk.items()}
-        self.units_by_source: dict[str, list[int]] = {}
-        for row, unit in enumerate(loaded.units):
-            self.units_by_source.setdefault(unit.source, []).append(row)
-        self.by_prefix: dict[str, list[str]] = {}
-        for term in self.df:
-            self.by_prefix.setdefault(term[:3], []).append(term)
-        self.bm25 = bm25s.BM25(k1=1.2, b=0.75)
-        if self.chunks:
-            self.bm25.index([d or ["_"] for d in docs], show_progress=False)
-        self.ngrams = TfidfVectorizer(
-            analyzer="char_wb", ngram_range=(3, 5), preprocessor=fold, sublinear_tf=True, min_df=1, dtype=np.float32
-        )
-        texts = [c.embedding_text for c in self.chunks] or [""]
-        # Stored by column: a question touches a few hundred n-grams, so scoring
-        # reads only those columns instead of multiplying the whole matrix
-        # (1 ms instead of 30 ms at 10,000 chunks).
-        self.ngram_columns = self.ngrams.fit_transform(texts).tocsc()
+        self.lexical = lexical = loaded.lexical
+        self.df = lexical.df
+        self.article_df = lexical.article_df
+        self.n_docs = lexical.n_docs
+        self.n_articles = lexical.n_articles
+        self.corpus_words = lexical.corpus_words
+        self.by_prefix = lexical.by_prefix
+        self.article_lang = lexical.article_lang
+        self.bm25 = lexical.bm25
+
+    def chunk_terms(self, row: int) -> set[str]:
+        """The keyword terms of the passage at ``row``."""
+        return self.lexical.chunk_terms(row)
+
+    def first_chunk(self, source: str) -> Chunk:
+        """An article's first passage: its title, address and language."""
+        return self.chunks[self.lexical.first_chunk_row(source)]
+
+    def unit_rows(self, source: str) -> list[int]:
+        """Rows in ``loaded.units`` of an article's units, in article order."""
+        return self.lexical.unit_rows(source)
 
     def ngram_scores(self, qv: Any) -> np.ndarray:
         """Cosine similarity of a transformed text to every chunk on character n-grams (rows are normalised)."""
-        if not qv.nnz:
-            return np.zeros(len(self.chunks), dtype=np.float32)
-        return np.asarray(self.ngram_columns[:, qv.indices] @ qv.data).ravel()[: len(self.chunks)]
+        return self.lexical.ngram_scores(qv)
 
     def unit_at(self, source: str, order: int) -> Unit:
         """The unit at ``order`` in an article (``lead`` and ``depends`` are such article orders)."""
-        return self.loaded.units[self.units_by_source[source][order]]
+        return self.loaded.units[self.unit_rows(source)[order]]
 
     def uncovered_topics(self, question: str) -> list[str]:
         """Treatments or practical topics the question names and no article mentions."""
-        return uncovered_topics(question, set(self.df), self.corpus_words)
+        return uncovered_topics(question, self.lexical.vocabulary, self.corpus_words)
 
     def idf(self, term: str) -> float:
         df = self.df.get(term, 0)
@@ -256,7 +240,7 @@ class Retriever:
                 rankings["keyword"] = [(int(r), float(kw[r])) for r in top if kw[r] > 0]
             else:
                 rankings["keyword"] = []
-            ngram_query = self.ngrams.transform([question])
+            ngram_query = self.lexical.ngram_query(question)
             ng = self.ngram_scores(ngram_query)
             top = _top(ng, k)
             rankings["ngram"] = [(int(r), float(ng[r])) for r in top if ng[r] > 0]

@@ -22,6 +22,7 @@ from core.settings import Settings
 from index.articles import Article, LoadFailure, load_articles
 from index.chunking import Chunk, chunk_article, chunk_size_for_model
 from index.embedder import Embedder, load_embedder
+from index.lexical import LEXICAL_SCHEME
 from index.store import (
     MANIFEST_FILE,
     UNITS_SCHEME,
@@ -240,7 +241,10 @@ def _sync_locked(settings, embedder, full, strict, progress, articles, started, 
             report.kept_previous.append(failure.source)
     report.removed = sorted(set(prev_articles) - set(by_source))
 
-    if prev and not (report.added or report.changed or report.removed):
+    # A version written before the keyword indexes were stored is rewritten even
+    # when no article changed: its vectors are reused, only those indexes are built.
+    current_format = prev is not None and prev.manifest.get("lexical_scheme") == LEXICAL_SCHEME
+    if prev and current_format and not (report.added or report.changed or report.removed):
         report.version = prev.version
         report.articles = len(prev_articles)
         report.chunks = len(prev.chunks)

@@ -3,6 +3,7 @@
 Layout under the index folder::
 
     versions/v000007/  manifest.json  faiss.index  chunks.jsonl  units.jsonl  unit_vectors.npy
+                       chunks.offsets.npy  units.offsets.npy  lexical/ (keyword and n-gram indexes)
     CURRENT            name of the live version (replaced with os.replace)
     history.jsonl      one line per build or update, for the staff view
     .lock              held by the one process that writes
@@ -11,6 +12,11 @@ A version is written under a temporary name, flushed to disk, renamed, and only
 then named in ``CURRENT``; a reader therefore sees the old index or the new
 one, never half of one. The manifest lists every file's sha256, so a truncated
 or damaged version is detected at load and the previous one is used instead.
+
+Everything a replica needs is in the version: loading it reads files and
+builds nothing. Passages and units are read line by line on demand (their byte
+offsets are stored), the large arrays are memory-mapped, and the keyword and
+n-gram indexes are the ones the writer built (``index/lexical.py``).
 """
 
 from __future__ import annotations
@@ -18,18 +24,23 @@ from __future__ import annotations
 import io
 import json
 import logging
+import mmap
 import os
 import shutil
 import time
 import uuid
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import faiss
 import numpy as np
 
 from index.articles import sha256_bytes
 from index.chunking import Chunk
+from index.lexical import LEXICAL_DIR, LEXICAL_SCHEME, LexicalIndex, file_sha256, write_lexical
 from index.units import Unit
 
 log = logging.getLogger(__name__)
@@ -44,6 +55,11 @@ UNITS_FILE = "units.jsonl"
 UNIT_VECTORS_FILE = "unit_vectors.npy"
 # What the answer composer needs; a version without it was built by an older release.
 UNITS_SCHEME = 2
+# Byte offset of every line of chunks.jsonl / units.jsonl (and the end): a line is read when asked for.
+CHUNK_OFFSETS_FILE = "chunks.offsets.npy"
+UNIT_OFFSETS_FILE = "units.offsets.npy"
+# Passages and units kept parsed per version (a few MB at most).
+RECORD_CACHE = 8192
 MANIFEST_FILE = "manifest.json"
 HISTORY_FILE = "history.jsonl"
 # Below this many vectors exact search is both exact and fast enough (< 2 ms).
@@ -74,17 +90,81 @@ class IndexMismatch(IndexProblem):
     """The index was built with another model or chunking than the settings ask for."""
 
 
+class JsonlRecords(Sequence):
+    """The lines of a JSON Lines file as a read-only sequence, each parsed when it is read.
+
+    The file is memory-mapped and the byte offsets of its lines come from the
+    version, so opening it costs the same at 100 passages and at 100,000.
+    """
+
+    def __init__(self, path: Path, offsets: np.ndarray, factory: Callable[[dict], Any]) -> None:
+        self._offsets = offsets
+        self._factory = factory
+        # An answer reads the same passages and units several times; records are frozen, so shared.
+        self._read = lru_cache(maxsize=RECORD_CACHE)(self._parse)
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            self._data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+        if len(offsets) == 0 or int(offsets[-1]) != size:
+            raise IndexCorrupt(f"{path.parent.name}: the line offsets of {path.name} do not match the file")
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        n = len(self)
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError("record index out of range")
+        return self._read(i)
+
+    def _parse(self, i: int):
+        return self._factory(json.loads(self._data[int(self._offsets[i]) : int(self._offsets[i + 1])]))
+
+    def __iter__(self) -> Iterator:
+        for i in range(len(self)):
+            yield self[i]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _jsonl(records: Sequence, to_dict: Callable[[Any], dict]) -> tuple[bytes, np.ndarray]:
+    """Records as JSON Lines, with the byte offset of each line and of the end."""
+    lines = [(json.dumps(to_dict(r), ensure_ascii=False) + "\n").encode("utf-8") for r in records]
+    offsets = np.zeros(len(lines) + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum([len(line) for line in lines], dtype=np.int64)
+    return b"".join(lines), offsets
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
+    return buffer.getvalue()
+
+
 @dataclass
 class LoadedIndex:
-    """A version loaded in memory: its manifest, chunks and FAISS index."""
+    """A version loaded for reading: its manifest, chunks, FAISS index and stored keyword indexes.
+
+    ``chunks`` and ``units`` are sequences read on demand (lists when built in
+    memory); ``unit_vectors`` is memory-mapped; ``lexical`` is None for a
+    version written before the keyword indexes were stored.
+    """
 
     path: Path
     manifest: dict
-    chunks: list[Chunk]
+    chunks: Sequence[Chunk]
     faiss_index: faiss.Index
     warnings: list[str] = field(default_factory=list)
-    units: list[Unit] = field(default_factory=list)
+    units: Sequence[Unit] = field(default_factory=list)
     unit_vectors: np.ndarray | None = None
+    lexical: LexicalIndex | None = None
 
     @property
     def version(self) -> int:
@@ -184,22 +264,31 @@ def write_version(
         dimension = int(manifest["dimension"])
         index, kind = make_faiss_index(vectors, dimension)
         faiss_bytes = faiss.serialize_index(index).tobytes()
-        chunk_bytes = "".join(
-            json.dumps(c.to_dict(), ensure_ascii=False) + "\n" for c in chunks
-        ).encode("utf-8")
+        chunk_bytes, chunk_offsets = _jsonl(chunks, Chunk.to_dict)
+        offset_bytes = _npy_bytes(chunk_offsets)
         _fsync_write(tmp / FAISS_FILE, faiss_bytes)
         _fsync_write(tmp / CHUNKS_FILE, chunk_bytes)
-        files = {FAISS_FILE: sha256_bytes(faiss_bytes), CHUNKS_FILE: sha256_bytes(chunk_bytes)}
+        _fsync_write(tmp / CHUNK_OFFSETS_FILE, offset_bytes)
+        files = {
+            FAISS_FILE: sha256_bytes(faiss_bytes),
+            CHUNKS_FILE: sha256_bytes(chunk_bytes),
+            CHUNK_OFFSETS_FILE: sha256_bytes(offset_bytes),
+        }
+        del faiss_bytes, chunk_bytes
         if units is not None:
-            unit_bytes = "".join(json.dumps(u.to_dict(), ensure_ascii=False) + "\n" for u in units).encode("utf-8")
-            buffer = io.BytesIO()
+            unit_bytes, unit_offsets = _jsonl(units, Unit.to_dict)
             matrix = unit_vectors if unit_vectors is not None else np.zeros((0, dimension), np.float32)
-            np.save(buffer, np.ascontiguousarray(matrix, dtype=np.float32), allow_pickle=False)
-            vector_bytes = buffer.getvalue()
+            vector_bytes = _npy_bytes(np.asarray(matrix, dtype=np.float32))
+            offset_bytes = _npy_bytes(unit_offsets)
             _fsync_write(tmp / UNITS_FILE, unit_bytes)
             _fsync_write(tmp / UNIT_VECTORS_FILE, vector_bytes)
+            _fsync_write(tmp / UNIT_OFFSETS_FILE, offset_bytes)
             files[UNITS_FILE] = sha256_bytes(unit_bytes)
             files[UNIT_VECTORS_FILE] = sha256_bytes(vector_bytes)
+            files[UNIT_OFFSETS_FILE] = sha256_bytes(offset_bytes)
+            del unit_bytes, vector_bytes
+        # The keyword and n-gram indexes a replica loads instead of building them.
+        files.update(write_lexical(tmp / LEXICAL_DIR, chunks, units or []))
         full = dict(manifest)
         full.update(
             index_format=INDEX_FORMAT,
@@ -210,6 +299,7 @@ def write_version(
         )
         if units is not None:
             full.update(units_scheme=UNITS_SCHEME, unit_count=len(units))
+        full.update(lexical_scheme=LEXICAL_SCHEME)
         full.setdefault("built_at", now_iso())
         _fsync_write(tmp / MANIFEST_FILE, json.dumps(full, ensure_ascii=False, indent=2).encode())
         final = root / f"v{number:06d}"
@@ -247,7 +337,11 @@ def prune_versions(index_dir: Path, keep: int) -> None:
 
 
 def load_version(path: Path) -> LoadedIndex:
-    """Load and verify one version folder, or raise IndexCorrupt."""
+    """Verify one version folder and open it for reading, or raise IndexCorrupt.
+
+    Every file the manifest lists is checked against its sha256 (read in
+    blocks, not kept in memory); then the files are opened, not rebuilt.
+    """
     try:
         manifest = json.loads((path / MANIFEST_FILE).read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -258,41 +352,51 @@ def load_version(path: Path) -> LoadedIndex:
         raise IndexCorrupt(f"{path.name}: manifest.json is not an object")
     if manifest.get("index_format") != INDEX_FORMAT:
         raise IndexCorrupt(f"{path.name}: unknown index format {manifest.get('index_format')!r}")
-    blobs: dict[str, bytes] = {}
-    for name, expected in manifest.get("files", {}).items():
+    files = manifest.get("files", {})
+    for name, expected in files.items():
         try:
-            blobs[name] = (path / name).read_bytes()
-        except FileNotFoundError:
+            actual = file_sha256(path / name)
+        except (FileNotFoundError, IsADirectoryError):
             raise IndexCorrupt(f"{path.name}: {name} is missing") from None
-        if sha256_bytes(blobs[name]) != expected:
+        if actual != expected:
             raise IndexCorrupt(f"{path.name}: {name} is damaged (checksum mismatch)")
-    if FAISS_FILE not in blobs or CHUNKS_FILE not in blobs:
+    if FAISS_FILE not in files or CHUNKS_FILE not in files:
         raise IndexCorrupt(f"{path.name}: manifest does not list the index files")
-    index = faiss.deserialize_index(np.frombuffer(blobs[FAISS_FILE], dtype=np.uint8))
+    index = faiss.read_index(str(path / FAISS_FILE))
     if hasattr(index, "hnsw"):
         index.hnsw.efSearch = HNSW_EF_SEARCH
-    chunks = [
-        Chunk.from_dict(json.loads(line))
-        for line in blobs[CHUNKS_FILE].decode("utf-8").splitlines()
-        if line.strip()
-    ]
+    chunks = _records(path, CHUNKS_FILE, CHUNK_OFFSETS_FILE, files, Chunk.from_dict)
     if len(chunks) != index.ntotal:
         raise IndexCorrupt(f"{path.name}: {len(chunks)} chunks but {index.ntotal} vectors")
     if not chunks:
         # Nothing to search: the bot cannot serve it, so it is treated like a damaged version.
         raise IndexCorrupt(f"{path.name}: holds no passages (built from an empty content folder?)")
     loaded = LoadedIndex(path=path, manifest=manifest, chunks=chunks, faiss_index=index)
-    if UNITS_FILE in blobs and UNIT_VECTORS_FILE in blobs:
-        loaded.units = [
-            Unit.from_dict(json.loads(line)) for line in blobs[UNITS_FILE].decode("utf-8").splitlines() if line.strip()
-        ]
+    if UNITS_FILE in files and UNIT_VECTORS_FILE in files:
+        loaded.units = _records(path, UNITS_FILE, UNIT_OFFSETS_FILE, files, Unit.from_dict)
         try:
-            loaded.unit_vectors = np.load(io.BytesIO(blobs[UNIT_VECTORS_FILE]), allow_pickle=False)
+            loaded.unit_vectors = np.load(path / UNIT_VECTORS_FILE, mmap_mode="r", allow_pickle=False)
         except ValueError as exc:
             raise IndexCorrupt(f"{path.name}: {UNIT_VECTORS_FILE} is not readable ({exc})") from None
         if len(loaded.units) != len(loaded.unit_vectors):
             raise IndexCorrupt(f"{path.name}: {len(loaded.units)} units but {len(loaded.unit_vectors)} vectors")
+    if manifest.get("lexical_scheme") == LEXICAL_SCHEME:
+        loaded.lexical = LexicalIndex(path / LEXICAL_DIR)
+        if loaded.lexical.n_rows != len(chunks):
+            raise IndexCorrupt(f"{path.name}: keyword index of {loaded.lexical.n_rows} passages for {len(chunks)}")
     return loaded
+
+
+def _records(path: Path, name: str, offsets_name: str, files: dict, factory: Callable[[dict], Any]) -> Sequence:
+    """A JSON Lines file of the version: read on demand with its offsets, or whole for an older version."""
+    if offsets_name in files:
+        try:
+            offsets = np.load(path / offsets_name, mmap_mode="r", allow_pickle=False)
+        except ValueError as exc:
+            raise IndexCorrupt(f"{path.name}: {offsets_name} is not readable ({exc})") from None
+        return JsonlRecords(path / name, offsets, factory)
+    text = (path / name).read_bytes().decode("utf-8")
+    return [factory(json.loads(line)) for line in text.splitlines() if line.strip()]
 
 
 def load_current(index_dir: Path, fallback: bool = True) -> LoadedIndex:
@@ -338,6 +442,11 @@ def check_compatible(manifest: dict, model_name: str, chunk_chars: int, chunk_ov
         raise IndexMismatch(
             "the index was built by an older release (no quotable sentences stored); "
             "rebuild it with `python -m index build`"
+        )
+    if manifest.get("lexical_scheme") != LEXICAL_SCHEME:
+        raise IndexMismatch(
+            "the index was built by an older release (no stored keyword index); rebuild it with "
+            "`python -m index update`, which reuses its vectors and takes seconds, or `python -m index build`"
         )
     chunking = manifest.get("chunking", {})
     if chunking.get("requested_chars") != chunk_chars or chunking.get("overlap") != chunk_overlap:

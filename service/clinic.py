@@ -6,6 +6,7 @@ same behaviour is available to tests and to any other front end.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
@@ -22,7 +23,19 @@ from bot.messages import text
 from core.settings import Settings
 from core.textnorm import detect_language
 from index.build import IndexBusy, ShrinkRefused, UpdateReport, sync_index
-from index.store import IndexMissing, append_history, current_version_name, load_current, now_iso, read_history
+from index.embedder import DEFAULT_MODEL_NAME
+from index.lexical import LEXICAL_SCHEME
+from index.store import (
+    MANIFEST_FILE,
+    VERSIONS_DIR,
+    IndexMismatch,
+    append_history,
+    check_compatible,
+    current_version_name,
+    list_versions,
+    now_iso,
+    read_history,
+)
 from index.store import rollback as rollback_index
 from service.eval_files import EvalHistory, metrics_table, read_eval_file
 from service.explain import decision
@@ -38,13 +51,31 @@ SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 def ensure_index(settings: Settings, progress: bool = True) -> UpdateReport | None:
-    """Build the index if there is none yet (first start); return the build report or None."""
-    try:
-        load_current(settings.index_dir)
-        return None
-    except IndexMissing:
+    """Build the index if there is none yet (first start); return the build report or None.
+
+    Only the live manifest is read here: the bot loads and checks the version
+    right after, and loading it twice would double the start-up time. An index
+    written by an older release, without the stored keyword indexes but
+    otherwise compatible, is updated in place: its vectors are reused, so this
+    takes seconds, not a rebuild (replicas sharing the folder wait for the one
+    that writes, then find nothing to do).
+    """
+    if not list_versions(settings.index_dir):
         log.warning("no index yet: building it", extra={"content_dir": str(settings.content_dir)})
         return sync_index(settings, full=True, progress=progress, wait_for_lock=600)
+    name = current_version_name(settings.index_dir) or list_versions(settings.index_dir)[-1]
+    try:
+        manifest = json.loads((settings.index_dir / VERSIONS_DIR / name / MANIFEST_FILE).read_text(encoding="utf-8"))
+        check_compatible(
+            {**manifest, "lexical_scheme": LEXICAL_SCHEME}, settings.embedding_model or DEFAULT_MODEL_NAME,
+            settings.chunk_chars, settings.chunk_overlap,
+        )
+    except (OSError, ValueError, TypeError, AttributeError, IndexMismatch):
+        return None  # the bot's own load says what is wrong
+    if manifest.get("lexical_scheme") == LEXICAL_SCHEME:
+        return None
+    log.warning("index of an older release: adding its keyword indexes", extra={"version": name})
+    return sync_index(settings, progress=progress, wait_for_lock=600)
 
 
 class ClinicService:
@@ -99,7 +130,8 @@ class ClinicService:
 
     def titles(self) -> dict[str, str]:
         """Article titles by source, from the served index."""
-        return {src: chunk.title for src, chunk in self.bot.retriever.first_chunk.items()}
+        retriever = self.bot.retriever
+        return {src: retriever.first_chunk(src).title for src in retriever.article_lang}
 
     def explain(self, answer: Answer) -> str:
         """The answer's decision in one French sentence (see :func:`service.explain.decision`)."""

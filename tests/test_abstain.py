@@ -53,7 +53,10 @@ def _retrieval(hits, articles, terms, matched, coverage=0.5, top_by=None):
 
 
 class _Retriever:
-    chunk_terms = [{"sean", "microneedling"}, {"prix"}, {"laser"}]
+    _terms = [{"sean", "microneedling"}, {"prix"}, {"laser"}]
+
+    def chunk_terms(self, row: int) -> set[str]:
+        return self._terms[row]
 
     def idf(self, term: str) -> float:
         return {"sean": 1.0, "microneedling": 3.0, "laser": 2.0}.get(term, 4.0)

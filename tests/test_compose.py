@@ -28,7 +28,7 @@ def _retriever():
         "a.md": SimpleNamespace(title="Le microneedling", url="https://clinique.example/microneedling"),
         "b.md": SimpleNamespace(title="Le laser", url=None),
     }
-    return SimpleNamespace(unit_at=lambda source, order: units[(source, order)], first_chunk=first)
+    return SimpleNamespace(unit_at=lambda source, order: units[(source, order)], first_chunk=first.__getitem__)
 
 
 def _cand(unit: Unit, probability: float) -> Candidate:

@@ -1,0 +1,233 @@
+"""The keyword and n-gram indexes are built with a version, stored, checked, and only read at load."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from conftest import make_settings
+
+from bot.engine import Bot
+from bot.retrieval import Retriever
+from index.build import sync_index
+from index.embedder import HashingEmbedder
+from index.lexical import LEXICAL_DIR, NGRAM_RANGE, char_wb_ngrams
+from index.store import MANIFEST_FILE, VERSIONS_DIR, IndexCorrupt, IndexMismatch, check_compatible, load_current
+
+EMB = HashingEmbedder(64)
+QUESTIONS = [
+    "Combien de séances de microneedling faut-il prévoir ?",
+    "Est-ce que ça fait mal, les micro-aiguilles sur le visage ?",
+    "Do you offer exosomes?",
+    "  espaces   multiples\tet\nlignes  ",
+    "ÉTÉ, œdème, naïve, ｆｕｌｌ-width, l'acide hyaluronique",
+    "x",
+    "",
+    "🙂 ???",
+]
+
+
+@pytest.fixture
+def settings(tmp_path, small_content):
+    s = make_settings(tmp_path, small_content)
+    sync_index(s, embedder=EMB, full=True)
+    return s
+
+
+def _forbid_builders(monkeypatch):
+    """Make every builder of the keyword structures fail if called."""
+    import bm25s
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    import index.lexical
+    import index.store
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a builder ran while loading")
+
+    monkeypatch.setattr(bm25s.BM25, "index", refuse)
+    monkeypatch.setattr(TfidfVectorizer, "fit", refuse)
+    monkeypatch.setattr(TfidfVectorizer, "fit_transform", refuse)
+    monkeypatch.setattr(index.lexical, "write_lexical", refuse)
+    monkeypatch.setattr(index.store, "write_lexical", refuse)
+    monkeypatch.setattr(index.lexical, "terms_of_words", refuse)
+
+
+def test_loading_and_searching_build_nothing(settings, monkeypatch):
+    _forbid_builders(monkeypatch)
+    loaded = load_current(settings.index_dir)
+    retriever = Retriever(loaded, EMB)
+    result = retriever.search("Combien de séances de microneedling ?", "fr")
+    assert result.hits and result.articles
+    assert any(h.keyword > 0 for h in result.hits) and any(h.ngram > 0 for h in result.hits)
+    bot = Bot(settings, embedder=EMB)
+    assert bot.ask("Combien de séances de microneedling faut-il prévoir ?").status in ("answered", "no_answer")
+
+
+def test_the_version_stores_and_checksums_the_keyword_indexes(settings):
+    loaded = load_current(settings.index_dir)
+    files = loaded.manifest["files"]
+    lexical = sorted(name for name in files if name.startswith(LEXICAL_DIR + "/"))
+    assert f"{LEXICAL_DIR}/terms.json" in lexical
+    assert any(name.startswith(f"{LEXICAL_DIR}/bm25/") for name in lexical)
+    assert f"{LEXICAL_DIR}/ngram.data.npy" in lexical
+    on_disk = {p.relative_to(loaded.path).as_posix() for p in (loaded.path / LEXICAL_DIR).rglob("*") if p.is_file()}
+    assert on_disk == set(lexical)
+
+
+def test_a_damaged_keyword_index_is_detected(settings):
+    loaded = load_current(settings.index_dir)
+    target = loaded.path / LEXICAL_DIR / "ngram.data.npy"
+    data = bytearray(target.read_bytes())
+    data[-1] ^= 0xFF
+    target.write_bytes(bytes(data))
+    with pytest.raises(IndexCorrupt, match="ngram.data.npy"):
+        load_current(settings.index_dir, fallback=False)
+
+
+def test_stored_statistics_match_the_passages(settings):
+    from core.textnorm import terms_of_words, words
+
+    loaded = load_current(settings.index_dir)
+    retriever = Retriever(loaded, EMB)
+    chunks = list(loaded.chunks)
+    terms = [set(terms_of_words(words(c.embedding_text))) for c in chunks]
+    for row, expected in enumerate(terms):
+        assert retriever.chunk_terms(row) == expected
+    for term in list(retriever.df)[:50]:
+        assert retriever.df[term] == sum(term in t for t in terms)
+        assert retriever.article_df[term] == len({c.source for c, t in zip(chunks, terms, strict=True) if term in t})
+    assert retriever.corpus_words == {w for c in chunks for w in words(c.embedding_text)}
+    for source in {c.source for c in chunks}:
+        assert retriever.first_chunk(source) == next(c for c in chunks if c.source == source)
+        assert [loaded.units[r].order for r in retriever.unit_rows(source)] == sorted(
+            u.order for u in loaded.units if u.source == source
+        )
+
+
+def test_ngram_query_is_scikit_learns_transform_bit_for_bit(settings):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from core.textnorm import fold
+
+    loaded = load_current(settings.index_dir)
+    texts = [c.embedding_text for c in loaded.chunks]
+    vectorizer = TfidfVectorizer(
+        analyzer="char_wb", ngram_range=NGRAM_RANGE, preprocessor=fold, sublinear_tf=True, min_df=1, dtype=np.float32
+    )
+    matrix = vectorizer.fit_transform(texts).tocsc()
+    lexical = loaded.lexical
+    for question in QUESTIONS + texts[:5] + [t[::-1] for t in texts[:3]]:
+        assert char_wb_ngrams(question) == vectorizer.build_analyzer()(question)
+        expected = vectorizer.transform([question])
+        got = lexical.ngram_query(question)
+        np.testing.assert_array_equal(got.indices, expected.indices)
+        np.testing.assert_array_equal(got.data, expected.data)
+        scores = lexical.ngram_scores(got)
+        if expected.nnz:
+            np.testing.assert_array_equal(scores, np.asarray(matrix[:, expected.indices] @ expected.data).ravel())
+
+
+def test_an_index_of_an_older_release_is_refused_then_updated_without_embedding(settings):
+    loaded = load_current(settings.index_dir)
+    manifest_path = loaded.path / MANIFEST_FILE
+    manifest = json.loads(manifest_path.read_text())
+    manifest.pop("lexical_scheme")
+    manifest_path.write_text(json.dumps(manifest))
+    old = load_current(settings.index_dir)
+    assert old.lexical is None
+    with pytest.raises(IndexMismatch, match="rebuild"):
+        check_compatible(old.manifest, "hashing-64", 500, 80)
+    with pytest.raises(IndexMismatch, match="index update"):
+        Bot(settings, embedder=EMB)
+
+    class Counting(HashingEmbedder):
+        texts = 0
+
+        def encode_documents(self, texts, batch_size=64, progress=False):
+            Counting.texts += len(texts)
+            return super().encode_documents(texts, batch_size, progress)
+
+    report = sync_index(settings, embedder=Counting(64))
+    assert report.written and Counting.texts == 0
+    upgraded = load_current(settings.index_dir)
+    assert upgraded.version == old.version + 1 and upgraded.lexical is not None
+    np.testing.assert_array_equal(upgraded.vectors(), old.vectors())
+    assert Bot(settings, embedder=EMB).retriever.loaded.version == upgraded.version
+    # Nothing left to do afterwards.
+    assert not sync_index(settings, embedder=Counting(64)).written
+
+
+def test_passages_are_read_on_demand(settings):
+    loaded = load_current(settings.index_dir)
+    assert not isinstance(loaded.chunks, list)
+    assert loaded.chunks[-1] == list(loaded.chunks)[-1]
+    assert loaded.chunks[1:3] == [loaded.chunks[1], loaded.chunks[2]]
+    with pytest.raises(IndexError):
+        loaded.chunks[len(loaded.chunks)]
+    assert isinstance(loaded.unit_vectors, np.memmap)
+
+
+def test_versions_hold_the_files_they_list(settings):
+    for version in (settings.index_dir / VERSIONS_DIR).iterdir():
+        manifest = json.loads((version / MANIFEST_FILE).read_text())
+        assert manifest["lexical_scheme"] >= 1
+        for name in manifest["files"]:
+            assert (version / name).is_file()
+
+
+def test_app_start_reads_only_the_manifest_and_upgrades_an_older_index(settings, monkeypatch):
+    import index.store
+    from service.clinic import ensure_index
+
+    def refuse(path):
+        raise AssertionError("the version was loaded twice at start")
+
+    with monkeypatch.context() as m:
+        m.setattr(index.store, "load_version", refuse)
+        assert ensure_index(settings, progress=False) is None
+    live = load_current(settings.index_dir)
+    manifest = json.loads((live.path / MANIFEST_FILE).read_text())
+    manifest.pop("lexical_scheme")
+    (live.path / MANIFEST_FILE).write_text(json.dumps(manifest))
+    monkeypatch.setattr("index.build.load_embedder", lambda name: EMB)
+    report = ensure_index(settings, progress=False)
+    assert report is not None and report.written and report.chunks_embedded == report.units_embedded == 0
+    assert load_current(settings.index_dir).lexical is not None
+
+
+def test_stored_bm25_scores_are_bm25s_scores(settings):
+    import bm25s
+
+    from index.lexical import BM25_DIR
+
+    loaded = load_current(settings.index_dir)
+    folder = loaded.path / LEXICAL_DIR / BM25_DIR
+    reference = bm25s.BM25.load(folder, mmap=True, show_progress=False)
+    stored = loaded.lexical.bm25
+    assert stored.num_docs == len(loaded.chunks)
+    tokens = [t for t, column in reference.vocab_dict.items() if column < len(reference.scores["indptr"]) - 1]
+    assert set(tokens) >= set(loaded.lexical.df)
+    for token in tokens:
+        np.testing.assert_array_equal(stored.get_scores([token]), reference.get_scores([token]))
+    assert not stored.get_scores(["mot-absent-du-corpus"]).any()
+
+
+def test_a_replica_imports_no_builder_and_no_model_library(settings):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, json; from core.settings import load_settings; from bot.engine import Bot; "
+        "from index.embedder import HashingEmbedder; "
+        f"bot = Bot(load_settings(index_dir={str(settings.index_dir)!r}), embedder=HashingEmbedder(64)); "
+        "bot.ask('Combien de séances de microneedling ?'); "
+        "print(json.dumps(sorted(m for m in ('torch', 'sentence_transformers', 'transformers', 'sklearn', 'scipy', "
+        "'bm25s', 'langchain_text_splitters') if m in sys.modules)))"
+    )
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
