@@ -27,8 +27,8 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 TIMEOUT_MS = 30_000
-LIKE_BUTTON = '#faq-chat button[aria-label="J\'aime"], #faq-chat button[aria-label="Like"]'
-DISLIKE_BUTTON = '#faq-chat button[aria-label="Je n\'aime pas"], #faq-chat button[aria-label="Dislike"]'
+LIKE_BUTTON = '#faq-chat button.faq-rating[aria-label="Réponse utile"]'
+DISLIKE_BUTTON = '#faq-chat button.faq-rating[aria-label="Réponse pas utile"]'
 REPLIES = "#faq-chat .faq-answer, #faq-chat .faq-no-answer, #faq-chat .faq-emergency"
 SESSIONS = "Combien de séances de microneedling faut-il prévoir ?"
 SESSIONS_QUOTE = "Le nombre de séances de microneedling dépend du problème traité"

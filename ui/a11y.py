@@ -75,13 +75,16 @@ def theme() -> gr.themes.Base:
 
 # For both pages, after the theme: a visible focus ring (6.4:1), Gradio's icon buttons (18 px)
 # and the JSON viewer's expand arrows brought to 24 px targets, the JSON viewer's pastel syntax
-# colours (2.6:1) replaced by darker ones (6:1 and more).
+# colours (2.6:1) replaced by darker ones (6:1 and more), and the red of "stop" buttons (white on
+# #ef4444, 3.8:1) darkened to #b91c1c (6.5:1).
 CSS = f"""
 a:focus-visible,button:focus-visible,summary:focus-visible,textarea:focus-visible,input:focus-visible,
 [role="tab"]:focus-visible{{outline:3px solid {FOCUS}!important;outline-offset:2px}}
 .icon-button,button[data-pseudo-content]{{min-width:24px;min-height:24px;justify-content:center;align-items:center}}
 .gradio-container .json-node{{--text-color:#8a3a1c;--string-color:#a31515;--number-color:#116329;
   --bracket-color:#3d5656;--square-bracket-color:#a1263a;--punctuation-color:#3d5656;--line-number-color:#57606a}}
+button.stop{{background:#b91c1c!important;border-color:#b91c1c!important;color:#fff!important}}
+button.stop:hover{{background:#991b1b!important}}
 """
 
 # Flat dotted keys take precedence over Gradio's own (nested) dictionaries for the same locale.
