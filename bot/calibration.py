@@ -4,8 +4,7 @@
 
 - ``quotes`` (``bench/calibrate_quotes.py``): fusion weights, the quote scorer, the quote selection;
 - ``abstention`` (``bench/calibrate_abstention.py``): the answerable-or-not model and its threshold;
-- ``triage`` (``bench/calibrate_triage.py``): the semantic emergency detector, its thresholds, the rule gate;
-- ``domain`` (``bench/calibrate_domain.py``): the off-topic detector and its threshold.
+- ``triage`` (``bench/calibrate_triage.py``): the semantic emergency detector, its thresholds, the rule gate.
 
 Each section records the embedding model it was fitted with and a fingerprint (SHA-256) of the data files
 it was fitted on. Scores of another model are on another scale: when the index's model differs, the bot
@@ -27,7 +26,6 @@ from pathlib import Path
 from bot.abstain import PRIOR as ABSTENTION_PRIOR
 from bot.abstain import AbstentionModel
 from bot.compose import SelectionSettings
-from bot.domain import DomainModel, domain_from_dict
 from bot.quotes import PRIOR, QuoteModel
 from bot.retrieval import FusionSettings
 from bot.triage import SemanticParams, params_from_dict
@@ -35,7 +33,7 @@ from bot.triage import SemanticParams, params_from_dict
 log = logging.getLogger(__name__)
 
 CALIBRATION_FILE = Path(__file__).with_name("data") / "calibration.json"
-SECTIONS = ("quotes", "abstention", "triage", "domain")
+SECTIONS = ("quotes", "abstention", "triage")
 TEST_EMBEDDER_PREFIX = "hashing-"
 
 
@@ -50,7 +48,6 @@ class Calibration:
     fusion: FusionSettings = field(default_factory=FusionSettings)
     abstention: AbstentionModel = ABSTENTION_PRIOR
     triage: SemanticParams | None = None
-    domain: DomainModel | None = None
     fitted: bool = False
     problems: tuple[str, ...] = ()
 
@@ -127,12 +124,11 @@ def load_calibration(embedding_model: str, path: Path = CALIBRATION_FILE) -> Cal
             # The test embedder uses the fitted abstention model only, as the fast tests expect.
             usable[name] = section["values"]
     if problems and not testing:
-        log.warning("calibration sections missing or fitted for another model; their defaults are used", extra={"problems": problems})
+        log.warning("calibration does not fit this model; defaults used", extra={"problems": problems})
     try:
         quotes = usable.get("quotes")
         abstention = usable.get("abstention")
         triage = usable.get("triage")
-        domain = usable.get("domain")
         return Calibration(
             quote_model=QuoteModel(dict(quotes["weights"]), float(quotes["bias"]), embedding_model) if quotes else PRIOR,
             selection=SelectionSettings(**quotes["selection"]) if quotes else SelectionSettings(),
@@ -142,7 +138,6 @@ def load_calibration(embedding_model: str, path: Path = CALIBRATION_FILE) -> Cal
             ) if abstention else ABSTENTION_PRIOR,
             # The test embedder has no semantic net: its vectors carry no meaning to read danger from.
             triage=params_from_dict(triage) if triage and not testing else None,
-            domain=domain_from_dict(domain) if domain and not testing else None,
             fitted=bool(usable),
             problems=tuple(problems),
         )
