@@ -185,7 +185,7 @@ def _ratings_of(server, question: str, expected: list[str]) -> list[str]:
     seen: list[str] = []
     while time.monotonic() < deadline:
         _unanswered, feedback = client.predict(api_name="/staff_lists")
-        seen = [r[1].split()[0] for r in feedback["data"] if r[0] == question]
+        seen = [r[1] for r in feedback["data"] if r[0] == question]
         if seen == expected:
             break
         time.sleep(0.5)
