@@ -124,7 +124,7 @@ def load_calibration(embedding_model: str, path: Path = CALIBRATION_FILE) -> Cal
             # The test embedder uses the fitted abstention model only, as the fast tests expect.
             usable[name] = section["values"]
     if problems and not testing:
-        log.warning("calibration does not fit this model; defaults used", extra={"problems": problems})
+        log.warning("calibration sections missing or fitted for another model; their defaults are used", extra={"problems": problems})
     try:
         quotes = usable.get("quotes")
         abstention = usable.get("abstention")
