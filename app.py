@@ -31,7 +31,7 @@ def create_app(settings: Settings, service):
     from fastapi.responses import HTMLResponse, RedirectResponse
 
     from index.articles import ArticleError, article_path, load_article
-    from service.http_guards import RefuseUploads, SecurityHeaders, ThrottleLogin
+    from service.http_guards import PageTitle, RefuseUploads, SecurityHeaders, ThrottleLogin
     from service.ops import ops_router
     from service.staff_auth import LoginThrottle, staff_access
     from ui.a11y import CSS as A11Y_CSS
@@ -85,6 +85,7 @@ def create_app(settings: Settings, service):
     app.add_middleware(RefuseUploads, paths=refused)
     app.add_middleware(ThrottleLogin, path="/staff/login", throttle=LoginThrottle())
     app.add_middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors, staff_prefix="/staff")
+    app.add_middleware(PageTitle, prefix="/staff", title=f"Vue équipe · {settings.clinic_name}")
     return app
 
 

@@ -15,6 +15,7 @@ The client address is the one uvicorn settled on, after trusted proxies only
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import re
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
@@ -132,3 +133,48 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+class PageTitle:
+    """Gives an HTML page served under ``prefix`` a ``<title>`` when it has none.
+
+    Gradio's login page (the staff view before signing in) is served without a title, which screen
+    readers announce as an unnamed page (WCAG 2.4.2). Only HTML responses without a title are touched.
+    """
+
+    def __init__(self, app: ASGIApp, prefix: str, title: str) -> None:
+        self.app = app
+        self.prefix = prefix.rstrip("/")
+        self.title = f"<title>{html.escape(title)}</title>".encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if not (path == self.prefix or path.startswith(self.prefix + "/")) or scope.get("method") != "GET":
+            await self.app(scope, receive, send)
+            return
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def buffer_html(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                headers = dict(message.get("headers", []))
+                if not headers.get(b"content-type", b"").startswith(b"text/html"):
+                    await send(message)
+                    return
+                start = message
+                return
+            if start is None:
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            body = b"".join(chunks)
+            if b"<title" not in body and b"<head>" in body:
+                body = body.replace(b"<head>", b"<head>" + self.title, 1)
+            headers = [(n, v) for n, v in start.get("headers", []) if n.lower() != b"content-length"]
+            await send({**start, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
+
+        await self.app(scope, receive, buffer_html)

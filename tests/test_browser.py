@@ -396,6 +396,20 @@ def test_axe_article_page(browser, server, size):
 
 
 @pytest.mark.parametrize("size", WIDTHS)
+def test_axe_staff_login_page(browser, server, size):
+    """The staff view before signing in: Gradio's login page, given a title by the app."""
+    width, height = WIDTHS[size]
+    context, pg = sized_page(browser, width, height)
+    try:
+        pg.goto(server.rstrip("/") + "/staff/")
+        expect(pg.get_by_role("button").first).to_be_visible(timeout=30000)
+        assert pg.title().startswith("Vue équipe")
+        assert_no_axe_violations(pg, f"/staff/ login page at {width} px")
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("size", WIDTHS)
 def test_axe_staff_view(browser, server, size):
     """The staff view, logged in: every tab, and the trace of a question."""
     width, height = WIDTHS[size]
