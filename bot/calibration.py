@@ -8,9 +8,10 @@
 
 Each section records the embedding model it was fitted with and a fingerprint (SHA-256) of the data files
 it was fitted on. Scores of another model are on another scale: when the index's model differs, the bot
-says so (``Calibration.problems``, the logs, the staff view) and falls back to neutral defaults, with the
+says so (``Calibration.problems`` and the logs) and falls back to neutral defaults, with the
 semantic emergency net off (the rules still run), rather than apply values fitted for something else.
-The fast tests' hashing embedder borrows the fitted values silently, so they exercise the same code.
+The fast tests' hashing embedder borrows the fitted abstention model silently (its other sections
+are defaults, its semantic net off), so the fast tests exercise the same refusals.
 """
 
 from __future__ import annotations
