@@ -202,6 +202,11 @@ def test_grade_in_the_tester_and_save_a_no_answer_test(page, server):
     shot(page, "staff-tester")
     tests = open_tab(page, "Mes tests")
     expect(row(tests, "Faites-vous la rhinoplastie ?")).to_be_visible()
+    # The grade given in the tester is listed with the team's other grades.
+    tests.get_by_text("Avis de l'équipe donnés dans l'onglet de test").click()
+    tests.get_by_role("button", name="Afficher les avis").click()
+    review = tests.locator('[role="row"]').filter(has_text="Faites-vous la rhinoplastie ?").filter(has_text="Bon")
+    expect(review.filter(visible=True).first).to_be_visible()
     shot(page, "staff-tester-graded")
 
 
@@ -289,3 +294,13 @@ def test_upload_a_spreadsheet_of_questions(page, server, tmp_path):
     expect(result_row(panel, "Bon résultat (et bon article en premier)", "100 %")).to_be_visible()
     expect(result_row(panel, "Faites-vous la rhinoplastie ?", "réussi")).to_be_visible()
     shot(page, "staff-eval-upload")
+    # Any result can be judged like an answer: it opens in the tester, with its grading form.
+    panel.locator('[role="gridcell"]').filter(has_text="Faites-vous la rhinoplastie ?").filter(visible=True).first.click()
+    expect(panel.get_by_text("Question choisie : « Faites-vous la rhinoplastie ? »")).to_be_visible()
+    panel.get_by_role("button", name="Juger cette question dans l'onglet de test").click()
+    tester = tab_panel(page, "Tester une question")
+    expect(tester.get_by_label("Question à tester")).to_have_value("Faites-vous la rhinoplastie ?")
+    expect(tester.locator(".staff-decision")).to_contain_text("Pas de réponse")
+    tester.get_by_label("Bon", exact=True).check()
+    tester.get_by_role("button", name="Enregistrer l'avis").click()
+    expect(tester.get_by_text("Avis « Bon » enregistré.")).to_be_visible()

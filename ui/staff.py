@@ -36,6 +36,7 @@ from ui.staff_render import (
 CANDIDATE_COLUMNS = ["article", "section", "fusion", "dense", "mots-clés", "n-grammes", "cité", "extrait"]
 LOG_COLUMNS = ["question", "résultat", "article", "confiance", "avis patient", "avis équipe", "jour", "n°"]
 GRADES = {"Bon": "bon", "Acceptable": "acceptable", "Mauvais": "mauvais"}
+STATUS_WORD = {ANSWERED: "répondu", NO_ANSWER: "pas de réponse", "emergency": "urgence"}
 EXPECT_ANSWER, EXPECT_NONE = "Répondre avec cet article", "Ne pas répondre"
 
 
@@ -307,6 +308,18 @@ def build_staff_ui(service: ClinicService | None, settings: Settings, disabled_r
                                        wrap=True, interactive=False)
                 mine_metrics = gr.Dataframe(headers=["mesure", "valeur", "objectif", "atteint", "précédent"],
                                             label="Mesures", interactive=False)
+                with gr.Accordion("Avis de l'équipe donnés dans l'onglet de test", open=False):
+                    show_reviews = gr.Button("Afficher les avis")
+                    reviews_table = gr.Dataframe(headers=["question", "avis", "note", "réponse", "quand"],
+                                                 label="Avis de l'équipe (les plus récents d'abord)", wrap=True,
+                                                 interactive=False, column_widths=["36%", "10%", "26%", "12%", "16%"])
+
+                def review_rows():
+                    return [
+                        [r["question"], GRADE.get(r["grade"], ""), r.get("note", ""), STATUS_WORD.get(r.get("status"), ""),
+                         local_time(r["time"], zone)]
+                        for r in reversed(service.my_tests.reviews())
+                    ]
 
                 def case_rows():
                     names = titles()
@@ -347,6 +360,7 @@ def build_staff_ui(service: ClinicService | None, settings: Settings, disabled_r
                 rerun.click(run_mine, None, [summary, changes, results, mine_metrics], api_name="staff_run_my_tests")
                 cases_table.select(pick_case, None, [selected_case], api_name=False)
                 delete.click(delete_case, [selected_case], [cases_table, selected_case], api_name=False)
+                show_reviews.click(review_rows, None, [reviews_table], api_name=False)
 
             # --- content gaps -----------------------------------------------------------------------
             with gr.Tab("Questions sans réponse", id="gaps", elem_id="staff-tab-gaps"):
@@ -458,8 +472,22 @@ def build_staff_ui(service: ClinicService | None, settings: Settings, disabled_r
                     label="Résultats (échecs en premier)", wrap=True, interactive=False,
                     column_widths=["44%", "22%", "14%", "14%", "6%"],
                 )
+                eval_chosen = gr.State("")
+                with gr.Row():
+                    judge_eval = gr.Button("Juger cette question dans l'onglet de test")
+                eval_message = gr.Markdown()
                 with gr.Accordion("Détails techniques", open=False):
                     eval_json = gr.JSON(label="Mesures détaillées")
+
+                def pick_eval(evt: gr.SelectData):
+                    chosen_ = str((evt.row_value or [""])[0])
+                    return chosen_, (f"Question choisie : « {chosen_} »" if chosen_ else "")
+
+                def eval_in_tester(chosen_: str):
+                    # An eval failure is judged like any answer: the tester shows it with its grading form.
+                    if not chosen_:
+                        raise _error("Cliquez d'abord sur une question du tableau.")
+                    return chosen_, gr.Tabs(selected="tester")
 
                 def evaluate(path: str | None):
                     if not path:
@@ -476,6 +504,9 @@ def build_staff_ui(service: ClinicService | None, settings: Settings, disabled_r
                     return report["table"], rows_, report["metrics"]
 
                 run.click(evaluate, [upload], [eval_metrics, eval_table, eval_json], api_name="staff_eval")
+                eval_table.select(pick_eval, None, [eval_chosen, eval_message], api_name=False)
+                judge_eval.click(eval_in_tester, [eval_chosen], [question, tabs], api_name=False).then(
+                    inspect, [question], tester_outputs, api_name=False)
 
             # --- index -----------------------------------------------------------------------------------
             with gr.Tab("Index", id="index", elem_id="staff-tab-index"):
