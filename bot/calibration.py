@@ -4,7 +4,8 @@
 
 - ``quotes`` (``bench/calibrate_quotes.py``): fusion weights, the quote scorer, the quote selection;
 - ``abstention`` (``bench/calibrate_abstention.py``): the answerable-or-not model and its threshold;
-- ``triage`` (``bench/calibrate_triage.py``): the semantic emergency detector, its thresholds, the rule gate.
+- ``triage`` (``bench/calibrate_triage.py``): the semantic emergency detector, its thresholds, the rule gate;
+- ``domain`` (``bench/calibrate_domain.py``): the off-topic detector and its threshold.
 
 Each section records the embedding model it was fitted with and a fingerprint (SHA-256) of the data files
 it was fitted on. Scores of another model are on another scale: when the index's model differs, the bot
@@ -27,6 +28,7 @@ from pathlib import Path
 from bot.abstain import PRIOR as ABSTENTION_PRIOR
 from bot.abstain import AbstentionModel
 from bot.compose import SelectionSettings
+from bot.domain import DomainModel, domain_from_dict
 from bot.quotes import PRIOR, QuoteModel
 from bot.retrieval import FusionSettings
 from bot.triage import SemanticParams, params_from_dict
@@ -34,7 +36,7 @@ from bot.triage import SemanticParams, params_from_dict
 log = logging.getLogger(__name__)
 
 CALIBRATION_FILE = Path(__file__).with_name("data") / "calibration.json"
-SECTIONS = ("quotes", "abstention", "triage")
+SECTIONS = ("quotes", "abstention", "triage", "domain")
 TEST_EMBEDDER_PREFIX = "hashing-"
 
 
@@ -49,6 +51,7 @@ class Calibration:
     fusion: FusionSettings = field(default_factory=FusionSettings)
     abstention: AbstentionModel = ABSTENTION_PRIOR
     triage: SemanticParams | None = None
+    domain: DomainModel | None = None
     fitted: bool = False
     problems: tuple[str, ...] = ()
 
@@ -130,6 +133,7 @@ def load_calibration(embedding_model: str, path: Path = CALIBRATION_FILE) -> Cal
         quotes = usable.get("quotes")
         abstention = usable.get("abstention")
         triage = usable.get("triage")
+        domain = usable.get("domain")
         return Calibration(
             quote_model=QuoteModel(dict(quotes["weights"]), float(quotes["bias"]), embedding_model) if quotes else PRIOR,
             selection=SelectionSettings(**quotes["selection"]) if quotes else SelectionSettings(),
@@ -139,6 +143,7 @@ def load_calibration(embedding_model: str, path: Path = CALIBRATION_FILE) -> Cal
             ) if abstention else ABSTENTION_PRIOR,
             # The test embedder has no semantic net: its vectors carry no meaning to read danger from.
             triage=params_from_dict(triage) if triage and not testing else None,
+            domain=domain_from_dict(domain) if domain and not testing else None,
             fitted=bool(usable),
             problems=tuple(problems),
         )

@@ -173,6 +173,12 @@ class Bot:
             return self._refuse(question, language, NO_ANSWER, "out_of_scope", "out_of_scope")
         if is_small_talk(cleaned):
             return self._refuse(question, language, NO_ANSWER, "small_talk", "small_talk")
+        domain = self.calibration.domain
+        off_topic, p_off = domain.off_topic(vector) if domain else (False, 0.0)
+        if off_topic:
+            answer = self._refuse(question, language, NO_ANSWER, "off_topic", "out_of_scope")
+            answer.trace = {"off_topic_probability": round(p_off, 4), "threshold": domain.threshold}
+            return answer
 
         retriever = self.retriever
         missing_topics = retriever.uncovered_topics(cleaned)

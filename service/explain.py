@@ -18,6 +18,7 @@ REASONS = {
     "not_in_articles": "pas dans les articles",
     "personal_medical_advice": "conseil médical personnel",
     "out_of_scope": "hors sujet",
+    "off_topic": "sans rapport avec la clinique",
     "small_talk": "simple politesse",
     "invalid_input": "message illisible",
     "rate_limited": "trop de questions",
@@ -128,6 +129,7 @@ def decision(answer: Answer, titles: dict[str, str] | None = None) -> str:
     return {
         "personal_medical_advice": "Pas de réponse : la question demande un avis médical personnel (réservé à une consultation)",
         "out_of_scope": "Pas de réponse : la demande sort du sujet des soins de la clinique",
+        "off_topic": "Pas de réponse : le message parle d'autre chose que la clinique et ses soins",
         "small_talk": "Pas de réponse : simple politesse, l'assistant invite à poser une question",
         "invalid_input": "Pas de réponse : message vide, illisible ou trop long",
         "rate_limited": "Pas de réponse : trop de questions en une minute depuis ce poste",

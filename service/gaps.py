@@ -21,6 +21,7 @@ from core.textnorm import fold
 APART = {
     "small_talk": "Politesse",
     "out_of_scope": "Hors sujet",
+    "off_topic": "Hors sujet",
     "personal_medical_advice": "Avis médical personnel",
 }
 GAP_REASONS = ("not_in_articles",)

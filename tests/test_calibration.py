@@ -35,7 +35,7 @@ def test_the_data_it_was_fitted_on_has_not_changed_since():
 def test_another_model_gets_defaults_and_a_clear_problem():
     calibration = load_calibration("my-clinic-model")
     assert not calibration.fitted and calibration.triage is None
-    assert len(calibration.problems) == 3
+    assert len(calibration.problems) == len(SECTIONS)
     assert all("fitted with" in p and "bench.calibrate_" in p for p in calibration.problems)
 
 

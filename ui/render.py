@@ -73,7 +73,7 @@ def answer_html(answer: Answer, settings: Settings) -> str:
         if answer.reason not in ("invalid_input", "small_talk", "rate_limited"):
             first = (
                 f'<a href="{esc(settings.contact_url)}" target="_blank" rel="noopener">{labels["contact"]}</a>'
-                if answer.reason == "out_of_scope"
+                if answer.reason in ("out_of_scope", "off_topic")
                 else f'<a href="{esc(settings.booking_url)}" target="_blank" rel="noopener">{labels["book"]}</a>'
             )
             actions = (

@@ -1,0 +1,83 @@
+"""Fit the off-topic detector; write the ``domain`` section of ``bot/data/calibration.json``.
+
+A logistic regression over the question's embedding separates patients' questions from everyday
+off-topic requests. In the domain: the answerable questions of the tuned eval sets and the
+``in_domain`` lines of ``tests/eval/domain.jsonl``; off the domain: its ``off_topic`` lines. The
+threshold is chosen on 5-fold out-of-fold probabilities as the lowest one that refuses at most
+``MAX_FALSE_REFUSAL`` of the in-domain messages, so the figures printed are honest estimates; the
+blind sets are never read here.
+
+Usage:
+    python -m bench.calibrate_domain [--write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from bench.calibrate_triage import _CachedEmbedder
+from bot.calibration import CALIBRATION_FILE, write_section
+from bot.evaluation import load_cases
+from core.textnorm import clean_input
+from index.embedder import load_embedder
+
+ROOT = Path(__file__).resolve().parent.parent
+DOMAIN = ROOT / "tests/eval/domain.jsonl"
+ANSWERABLE = [ROOT / "tests/eval/questions.jsonl", ROOT / "tests/eval/calibration.jsonl", ROOT / "tests/eval/corpus3/questions.jsonl"]
+# A patient's question refused as off-topic is worse than an off-topic request answered with a
+# quote (which the abstention model may still refuse): the budget is kept small.
+MAX_FALSE_REFUSAL = 0.005
+REGULARISATION_C = 100.0
+
+
+def main() -> None:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write", action="store_true")
+    args = parser.parse_args()
+    embedder = _CachedEmbedder(load_embedder(""))
+    rows = [json.loads(line) for line in DOMAIN.read_text(encoding="utf-8").splitlines() if line.strip()]
+    texts = [r["text"] for r in rows]
+    labels = [r["label"] == "off_topic" for r in rows]
+    for path in ANSWERABLE:
+        for case in load_cases(path):
+            if case.expected_status == "answered":
+                texts.append(case.question)
+                labels.append(False)
+    x = np.stack([embedder.encode_query(clean_input(t)) for t in texts])
+    y = np.array(labels)
+    print(f"{len(y)} messages: {int(y.sum())} off-topic, {int((~y).sum())} in the domain")
+
+    def model() -> LogisticRegression:
+        return LogisticRegression(C=REGULARISATION_C, class_weight="balanced", max_iter=5000)
+
+    oof = np.zeros(len(y))
+    for train, test in StratifiedKFold(5, shuffle=True, random_state=0).split(x, y):
+        oof[test] = model().fit(x[train], y[train]).predict_proba(x[test])[:, 1]
+    inside = np.sort(oof[~y])[::-1]
+    allowed = int(np.floor(MAX_FALSE_REFUSAL * len(inside)))
+    threshold = float(inside[allowed]) + 1e-6
+    refused = oof >= threshold
+    print(f"threshold {threshold:.4f} (cross-validated): off-topic refused {refused[y].mean():.3f}, "
+          f"in-domain refused {refused[~y].mean():.4f}")
+    final = model().fit(x, y)
+    if args.write:
+        values = {
+            "weights": [round(float(w), 6) for w in final.coef_[0]],
+            "bias": round(float(final.intercept_[0]), 6),
+            "threshold": round(threshold, 6),
+            "cv_off_topic_refused": round(float(refused[y].mean()), 4),
+            "cv_in_domain_refused": round(float(refused[~y].mean()), 4),
+        }
+        write_section("domain", values, embedder.name, [DOMAIN, *ANSWERABLE])
+        print(f"wrote the domain section of {CALIBRATION_FILE}")
+
+
+if __name__ == "__main__":
+    main()
