@@ -24,41 +24,32 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.abstain import FEATURES, features
+from bot.abstain import FEATURES
 from bot.calibration import CALIBRATION_FILE, write_section
-from bot.compose import rank_units
 from bot.engine import Bot
 from bot.evaluation import load_cases
-from bot.safety import (
-    asks_personal_advice,
-    emergency_rule,
-    is_off_topic_task,
-    is_prompt_injection,
-    is_small_talk,
-)
 from core.settings import load_settings
-from core.textnorm import clean_input, detect_language
 
 # Tighter than the 3 % promised, so that new questions stay within it.
 MAX_FALSE_ABSTAIN = 0.02
 
 
 def feature_rows(bot: Bot, path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The abstention signals of every question the bot's gates let through to retrieval.
+
+    The bot's own steps run (:meth:`Bot.run`), so the model is fitted on what it
+    will see: a question an earlier gate refuses (emergency, rules, off-topic) is
+    left out. Questions the topic list refuses are kept: the model must learn to
+    refuse them by itself too, on content the list was not written for.
+    """
     xs, ys, ids = [], [], []
     for case in load_cases(path):
-        q = clean_input(case.question)
-        if not q or emergency_rule(q) or asks_personal_advice(q) or is_prompt_injection(q) or is_off_topic_task(q) or is_small_talk(q):
-            continue
         if case.expected_status == "emergency":
             continue
-        # Questions the topic list refuses are kept: the model must learn to refuse them
-        # by itself too, on content the list was not written for.
-        lang = detect_language(q)
-        vector = bot.embedder.encode_query(q)
-        r = bot.retriever.search(q, lang, vector=vector)
-        ranked = rank_units(q, vector, r, bot.retriever, bot.calibration.quote_model)
-        f = features(r, bot.retriever, lang, ranked)
-        xs.append([f[name] for name in FEATURES])
+        turn = bot.run(case.question, until="rank", skip=("topics",))
+        if turn.answer is not None:
+            continue
+        xs.append([turn.features[name] for name in FEATURES])
         ys.append(1 if case.expected_status == "answered" else 0)
         ids.append(case.id)
     return np.array(xs), np.array(ys), ids

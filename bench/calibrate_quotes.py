@@ -30,7 +30,7 @@ from bot.evaluation import answer_contains_quote, load_cases
 from bot.quotes import QuoteModel, candidates, feature_names, score
 from bot.retrieval import FusionSettings
 from core.settings import load_settings
-from core.textnorm import clean_input, detect_language
+from index.embedder import load_embedder
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FILES = [ROOT / "tests/eval/questions.jsonl", ROOT / "tests/eval/calibration.jsonl"]
@@ -44,21 +44,34 @@ def answerable(files: list[Path]):
                 yield case
 
 
-_VECTORS: dict[str, np.ndarray] = {}
+class MemoEmbedder:
+    """The bot's embedder with each question embedded once: the fusion grid asks every question many times."""
+
+    def __init__(self, embedder) -> None:
+        self._embedder = embedder
+        self._vectors: dict[str, np.ndarray] = {}
+
+    def __getattr__(self, name: str):
+        return getattr(self._embedder, name)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        if text not in self._vectors:
+            self._vectors[text] = self._embedder.encode_query(text)
+        return self._vectors[text]
 
 
 def prepared(bot: Bot, cases, fusion: FusionSettings):
-    """(case, question, retrieval, vector) for every case, under the given fusion settings."""
-    retriever = bot.retriever
-    retriever.fusion = fusion
+    """(case, question, retrieval, vector) for every case the bot's gates let through, under these fusion settings.
+
+    The bot's own steps run up to retrieval (:meth:`Bot.run`): a question that a
+    gate refuses never reaches the quote scorer, so it is not fitted on either.
+    """
+    bot.retriever.fusion = fusion
     out = []
     for case in cases:
-        q = clean_input(case.question)
-        lang = detect_language(q)
-        if q not in _VECTORS:
-            _VECTORS[q] = bot.embedder.encode_query(q)
-        vector = _VECTORS[q]
-        out.append((case, q, retriever.search(q, lang, vector=vector), vector))
+        turn = bot.run(case.question, until="retrieve")
+        if turn.retrieval is not None:
+            out.append((case, turn.cleaned, turn.retrieval, turn.vector))
     return out
 
 
@@ -68,7 +81,7 @@ def fit_fusion(bot: Bot, cases) -> FusionSettings:
     for dense, keyword, ngram, k in grid:
         fusion = FusionSettings(rrf_k=k, weights={"dense": dense, "keyword": keyword, "ngram": ngram})
         rows = prepared(bot, cases, fusion)
-        hits = sum(bool(r.articles) and r.articles[0][0] in c.expected_sources for c, _, r, _ in rows) / len(rows)
+        hits = sum(bool(r.articles) and r.articles[0][0] in c.expected_sources for c, _, r, _ in rows) / len(cases)
         if hits > best_hits + 1e-9:
             best, best_hits = fusion, hits
     print(f"fusion: {best} — tuned-set article hit@1 {best_hits:.3f}")
@@ -129,11 +142,12 @@ def main() -> None:
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     settings = load_settings(**({"index_dir": args.index_dir} if args.index_dir else {}))
-    bot = Bot(settings)
+    bot = Bot(settings, embedder=MemoEmbedder(load_embedder(settings.embedding_model)))
     cases = list(answerable(args.files))
     print(f"{len(cases)} answerable cases with expected quotes in {', '.join(f.name for f in args.files)}")
     fusion = fit_fusion(bot, cases)
     rows = prepared(bot, cases, fusion)
+    print(f"{len(cases) - len(rows)} of them stopped by a gate before retrieval")
     x, y, groups, cands_by_case = unit_rows(bot, rows)
     print(f"{len(y)} candidate units, {int(y.sum())} answering")
 

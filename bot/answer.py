@@ -24,6 +24,38 @@ class Citation:
 
 
 @dataclass
+class Trace:
+    """Why the bot answered as it did, for staff and evaluation; never shown to patients.
+
+    Each step of the pipeline fills its own fields; a field a step never reached
+    stays empty and is left out of :meth:`to_dict` (the JSON staff see and the
+    staff log keeps).
+    """
+
+    index_version: int | None = None
+    # Emergency triage: level, category, rule, the words a rule matched, the net's probability.
+    triage: dict[str, Any] | None = None
+    off_topic_probability: float | None = None
+    off_topic_threshold: float | None = None
+    uncovered_topics: list[str] | None = None
+    features: dict[str, float] | None = None
+    answerable_probability: float | None = None
+    threshold: float | None = None
+    query_terms: list[str] | None = None
+    unknown_terms: list[str] | None = None
+    top_by_retriever: dict[str, list[str]] | None = None
+    retrieved_articles: list[str] = field(default_factory=list)
+    # The ten best passages with each retriever's score.
+    candidates: list[dict[str, Any]] | None = None
+    quoted: list[dict[str, Any]] | None = None
+    quote_candidates: list[dict[str, Any]] | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None and v != [] and v != {}}
+
+
+@dataclass
 class Answer:
     """The bot's reply. ``trace`` holds what staff see and is not part of the public JSON.
 
@@ -39,7 +71,7 @@ class Answer:
     answer: str
     citations: list[Citation] = field(default_factory=list)
     latency_ms: float = 0.0
-    trace: dict[str, Any] = field(default_factory=dict)
+    trace: Trace = field(default_factory=Trace)
     # The message talks about a serious complication without saying it is happening now:
     # answered as usual, with a box saying what to do if it does.
     caution: bool = False
@@ -61,5 +93,5 @@ class Answer:
             "category": self.category,
         }
         if with_trace:
-            data["trace"] = self.trace
+            data["trace"] = self.trace.to_dict()
         return data

@@ -1,9 +1,10 @@
 """The bot: from a patient's message to an :class:`Answer`.
 
-Order matters. Input is cleaned first; emergency rules run before anything
-else (even on a message too long to answer); personal-advice requests and
-off-topic messages are recognised by rules; only then does retrieval run, and
-its result is answered only if the abstention model trusts it.
+Order matters, and it is declared once (:meth:`Bot.steps`): input is cleaned
+first; emergency triage runs before anything else (even on a message too long
+to answer); personal-advice requests, off-topic messages and topics no article
+mentions are refused next; only then does retrieval run, and its result is
+answered only if the abstention model trusts it.
 """
 
 from __future__ import annotations
@@ -11,14 +12,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bot.abstain import features
-from bot.answer import ANSWERED, EMERGENCY, NO_ANSWER, Answer
+from bot.answer import ANSWERED, EMERGENCY, NO_ANSWER, Answer, Trace
 from bot.calibration import load_calibration
 from bot.compose import answer_text, compose, rank_units
 from bot.messages import emergency_text, text
-from bot.retrieval import Retriever
+from bot.retrieval import Retrieval, Retriever
 from bot.safety import (
     asks_personal_advice,
     emergency_words,
@@ -26,12 +29,17 @@ from bot.safety import (
     is_prompt_injection,
     is_small_talk,
 )
-from bot.triage import CAUTION, TriageChecker
+from bot.triage import CAUTION, Triage, TriageChecker
 from bot.triage import EMERGENCY as TRIAGE_EMERGENCY
 from core.settings import Settings
 from core.textnorm import clean_input, detect_language, letters_ratio
 from index.embedder import Embedder, load_embedder
 from index.store import check_compatible, current_version_name, load_current
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from bot.quotes import Candidate
 
 log = logging.getLogger(__name__)
 # Emergency rules read the whole of any message a patient could plausibly type.
@@ -50,6 +58,29 @@ def _triage_trace(triage, text: str) -> dict:
         "net": triage.net,
         "emergency_probability": round(triage.score, 3),
     }
+
+
+@dataclass
+class Turn:
+    """One message on its way through :meth:`Bot.steps`: what each step found, for the next ones.
+
+    ``answer`` is set by the step that concludes (``stopped_by``); calibration
+    reads the evidence (``retrieval``, ``ranked``, ``features``) of a turn run
+    until a given step.
+    """
+
+    question: str
+    cleaned: str
+    language: str
+    vector: np.ndarray | None = None
+    triage: Triage | None = None
+    retriever: Retriever | None = None
+    retrieval: Retrieval | None = None
+    ranked: list[Candidate] = field(default_factory=list)
+    features: dict[str, float] = field(default_factory=dict)
+    trace: Trace = field(default_factory=Trace)
+    answer: Answer | None = None
+    stopped_by: str | None = None
 
 
 @dataclass
@@ -122,122 +153,198 @@ class Bot:
         started = time.perf_counter()
         question = question if isinstance(question, str) else ""
         try:
-            answer = self._ask(question)
+            answer = self.run(question).answer
+            assert answer is not None  # the last step always concludes
         except Exception:  # a patient gets a clear refusal; the operator gets the traceback in the logs
             log.exception("unexpected error while answering")
-            answer = self._refuse(question, "fr", NO_ANSWER, "internal_error", "not_in_articles")
+            answer = self._reply(question, "fr", NO_ANSWER, "internal_error", "not_in_articles")
         answer.latency_ms = (time.perf_counter() - started) * 1000
-        answer.trace.setdefault("timings", {})["total_ms"] = round(answer.latency_ms, 3)
+        answer.trace.timings["total_ms"] = round(answer.latency_ms, 3)
         return answer
 
-    def _refuse(self, question: str, language: str, status: str, reason: str, key: str, **values) -> Answer:
+    def steps(self) -> tuple[tuple[str, Callable[[Turn], None]], ...]:
+        """The pipeline, in order. Each step reads the turn, adds what it found, and may conclude.
+
+        Calibration and evaluation run these same steps (:meth:`run` with ``until``
+        and ``skip``), so a gate added here is seen by every fit and every figure.
+        """
+        return (
+            ("triage", self._triage),
+            ("readable", self._check_readable),
+            ("rules", self._apply_rules),
+            ("off_topic", self._check_domain),
+            ("topics", self._check_topics),
+            ("retrieve", self._retrieve),
+            ("rank", self._rank),
+            ("abstain", self._abstain),
+            ("compose", self._compose),
+        )
+
+    def run(self, question: str, *, until: str | None = None, skip: tuple[str, ...] = ()) -> Turn:
+        """Take ``question`` through the steps until one concludes, or until the step ``until`` is done.
+
+        Args:
+            question: the patient's message as typed.
+            until: stop after this step even without an answer (calibration reads the turn's evidence).
+            skip: steps not run (calibration keeps questions a hand list would refuse).
+        """
+        names = [name for name, _ in self.steps()]
+        if until is not None and until not in names:
+            raise ValueError(f"unknown step {until!r}; the steps are {', '.join(names)}")
+        turn = self._read(question)
+        for name, step in self.steps():
+            if turn.answer is not None:
+                break
+            if name not in skip:
+                step(turn)
+                if turn.answer is not None:
+                    turn.stopped_by = name
+            if name == until:
+                break
+        self._finish(turn)
+        return turn
+
+    def _reply(self, question: str, language: str, status: str, reason: str, key: str, **values) -> Answer:
         return Answer(question, status, reason, language, text(key, language, self.settings, **values))
 
-    def _ask(self, question: str) -> Answer:
-        s = self.settings
+    def _refuse(self, turn: Turn, reason: str, key: str, **values) -> None:
+        turn.answer = self._reply(turn.question, turn.language, NO_ANSWER, reason, key, **values)
+
+    def _read(self, question: str) -> Turn:
+        """Canonical text, language, and the question's embedding, computed once for every step."""
         cleaned = clean_input(question)
         language = detect_language(cleaned[:500]) if cleaned else "fr"
+        turn = Turn(question, cleaned, language)
         if not cleaned:
-            return self._refuse(question, language, NO_ANSWER, "invalid_input", "empty")
-        # The question's embedding is computed once: the semantic triage and retrieval share it.
+            self._refuse(turn, "invalid_input", "empty")
+            turn.stopped_by = "read"
+            return turn
         t = time.perf_counter()
-        vector = self.embedder.encode_query(cleaned[:EMBED_CHARS]) if any(ch.isalpha() for ch in cleaned) else None
-        embed_ms = (time.perf_counter() - t) * 1000
-        triage = self.triage.check(cleaned[:EMERGENCY_SCAN_CHARS], vector)
+        if any(ch.isalpha() for ch in cleaned):
+            turn.vector = self.embedder.encode_query(cleaned[:EMBED_CHARS])
+        turn.trace.timings["embed_ms"] = round((time.perf_counter() - t) * 1000, 3)
+        return turn
+
+    def _triage(self, turn: Turn) -> None:
+        """Emergencies first, on the whole message, even one too long to answer."""
+        scanned = turn.cleaned[:EMERGENCY_SCAN_CHARS]
+        triage = self.triage.check(scanned, turn.vector)
+        turn.triage = triage
+        turn.trace.triage = _triage_trace(triage, scanned)
         if triage.level == TRIAGE_EMERGENCY:
-            answer = Answer(
-                question, EMERGENCY, triage.rule or f"semantic:{triage.category}", language,
-                emergency_text(triage.category, language, s), category=triage.category,
+            turn.answer = Answer(
+                turn.question, EMERGENCY, triage.rule or f"semantic:{triage.category}", turn.language,
+                emergency_text(triage.category, turn.language, self.settings), category=triage.category,
             )
-            answer.trace["triage"] = _triage_trace(triage, cleaned[:EMERGENCY_SCAN_CHARS])
-            return answer
-        answer = self._answer(question, cleaned, language, vector, embed_ms)
-        if triage.level == CAUTION:
-            answer.caution = True
-            answer.category = triage.category
-            answer.caution_text = text("caution", language, s)
-        answer.trace["triage"] = _triage_trace(triage, cleaned[:EMERGENCY_SCAN_CHARS])
-        return answer
 
-    def _answer(self, question: str, cleaned: str, language: str, vector, embed_ms: float) -> Answer:
-        s = self.settings
-        if len(cleaned) > s.max_question_chars:
-            return self._refuse(
-                question, language, NO_ANSWER, "invalid_input", "too_long", length=len(cleaned), limit=s.max_question_chars
-            )
-        if letters_ratio(cleaned) < 0.3 or sum(ch.isalpha() for ch in cleaned) < 2:
-            return self._refuse(question, language, NO_ANSWER, "invalid_input", "unreadable")
+    def _check_readable(self, turn: Turn) -> None:
+        cleaned, limit = turn.cleaned, self.settings.max_question_chars
+        if len(cleaned) > limit:
+            self._refuse(turn, "invalid_input", "too_long", length=len(cleaned), limit=limit)
+        elif letters_ratio(cleaned) < 0.3 or sum(ch.isalpha() for ch in cleaned) < 2:
+            self._refuse(turn, "invalid_input", "unreadable")
+
+    def _apply_rules(self, turn: Turn) -> None:
+        cleaned = turn.cleaned
         if asks_personal_advice(cleaned):
-            return self._refuse(question, language, NO_ANSWER, "personal_medical_advice", "personal_medical_advice")
-        if is_prompt_injection(cleaned) or is_off_topic_task(cleaned):
-            return self._refuse(question, language, NO_ANSWER, "out_of_scope", "out_of_scope")
-        if is_small_talk(cleaned):
-            return self._refuse(question, language, NO_ANSWER, "small_talk", "small_talk")
-        domain = self.calibration.domain
-        off_topic, p_off = domain.off_topic(vector) if domain else (False, 0.0)
-        if off_topic:
-            answer = self._refuse(question, language, NO_ANSWER, "off_topic", "out_of_scope")
-            answer.trace = {"off_topic_probability": round(p_off, 4), "threshold": domain.threshold}
-            return answer
+            self._refuse(turn, "personal_medical_advice", "personal_medical_advice")
+        elif is_prompt_injection(cleaned) or is_off_topic_task(cleaned):
+            self._refuse(turn, "out_of_scope", "out_of_scope")
+        elif is_small_talk(cleaned):
+            self._refuse(turn, "small_talk", "small_talk")
 
-        retriever = self.retriever
-        missing_topics = retriever.uncovered_topics(cleaned)
-        if missing_topics:
-            answer = self._refuse(question, language, NO_ANSWER, "not_in_articles", "not_in_articles")
-            answer.trace = {"index_version": retriever.loaded.version, "uncovered_topics": missing_topics}
-            return answer
-        if vector is None:
-            vector = self.embedder.encode_query(cleaned)
-        retrieval = retriever.search(cleaned, language, vector=vector)
-        retrieval.timings["embed_ms"] = embed_ms
+    def _check_domain(self, turn: Turn) -> None:
+        domain = self.calibration.domain
+        if domain is None:
+            return
+        off_topic, probability = domain.off_topic(turn.vector)
+        turn.trace.off_topic_probability = round(probability, 4)
+        turn.trace.off_topic_threshold = domain.threshold
+        if off_topic:
+            self._refuse(turn, "off_topic", "out_of_scope")
+
+    def _check_topics(self, turn: Turn) -> None:
+        missing = self.retriever.uncovered_topics(turn.cleaned)
+        if missing:
+            turn.trace.index_version = self.retriever.loaded.version
+            turn.trace.uncovered_topics = missing
+            self._refuse(turn, "not_in_articles", "not_in_articles")
+
+    def _retrieve(self, turn: Turn) -> None:
+        # One retriever for the whole turn: a reload in between does not mix two versions.
+        turn.retriever = retriever = self.retriever
+        if turn.vector is None:
+            turn.vector = self.embedder.encode_query(turn.cleaned)
+        retrieval = retriever.search(turn.cleaned, turn.language, vector=turn.vector)
+        turn.retrieval = retrieval
+        trace = turn.trace
+        trace.index_version = retriever.loaded.version
+        trace.query_terms = retrieval.query.terms
+        trace.unknown_terms = retrieval.query.unknown
+        trace.top_by_retriever = retrieval.top_by
+        trace.retrieved_articles = [src for src, _ in retrieval.articles[:5]]
+        trace.candidates = [
+            {
+                "source": h.chunk.source,
+                "section": h.chunk.section,
+                "fused": round(h.fused, 5),
+                "dense": round(h.dense, 4),
+                "keyword": round(h.keyword, 4),
+                "ngram": round(h.ngram, 4),
+                "ranks": h.ranks,
+                "text": h.chunk.text,
+            }
+            for h in retrieval.hits[:10]
+        ]
+        trace.timings.update({k: round(v, 3) for k, v in retrieval.timings.items()})
+
+    def _rank(self, turn: Turn) -> None:
+        """Score every quotable unit of the best articles, then the abstention signals."""
+        assert turn.retrieval is not None and turn.retriever is not None
         t = time.perf_counter()
-        ranked = rank_units(cleaned, vector, retrieval, retriever, self.calibration.quote_model)
-        rank_ms = (time.perf_counter() - t) * 1000
-        feats = features(retrieval, retriever, language, ranked)
+        turn.ranked = rank_units(turn.cleaned, turn.vector, turn.retrieval, turn.retriever, self.calibration.quote_model)
+        turn.trace.timings["rank_ms"] = round((time.perf_counter() - t) * 1000, 3)
+        turn.features = features(turn.retrieval, turn.retriever, turn.language, turn.ranked)
+        turn.trace.features = {k: round(v, 4) for k, v in turn.features.items()}
+        turn.trace.quote_candidates = [
+            {"source": c.unit.source, "text": c.unit.text, "probability": round(c.probability, 4)} for c in turn.ranked[:5]
+        ]
+
+    def _abstain(self, turn: Turn) -> None:
         model = self.calibration.abstention
-        ok, probability = model.answerable(feats)
-        trace = {
-            "index_version": retriever.loaded.version,
-            "features": {k: round(v, 4) for k, v in feats.items()},
-            "answerable_probability": round(probability, 4),
-            "threshold": model.threshold,
-            "query_terms": retrieval.query.terms,
-            "unknown_terms": retrieval.query.unknown,
-            "top_by_retriever": retrieval.top_by,
-            "retrieved_articles": [src for src, _ in retrieval.articles[:5]],
-            "candidates": [
-                {
-                    "source": h.chunk.source,
-                    "section": h.chunk.section,
-                    "fused": round(h.fused, 5),
-                    "dense": round(h.dense, 4),
-                    "keyword": round(h.keyword, 4),
-                    "ngram": round(h.ngram, 4),
-                    "ranks": h.ranks,
-                    "text": h.chunk.text,
-                }
-                for h in retrieval.hits[:10]
-            ],
-            "timings": {k: round(v, 3) for k, v in retrieval.timings.items()},
-        }
+        ok, probability = model.answerable(turn.features)
+        turn.trace.answerable_probability = round(probability, 4)
+        turn.trace.threshold = model.threshold
         if not ok:
-            answer = self._refuse(question, language, NO_ANSWER, "not_in_articles", "not_in_articles")
-            answer.trace = trace
-            return answer
+            self._refuse(turn, "not_in_articles", "not_in_articles")
+
+    def _compose(self, turn: Turn) -> None:
+        retriever = turn.retriever
+        assert retriever is not None
+        s = self.settings
         t = time.perf_counter()
-        picked, citations = compose(ranked, retriever, s.max_sentences, self.calibration.selection)
-        trace["timings"]["compose_ms"] = round((time.perf_counter() - t) * 1000 + rank_ms, 3)
-        trace["quoted"] = [
+        picked, citations = compose(turn.ranked, retriever, s.max_sentences, self.calibration.selection)
+        turn.trace.timings["compose_ms"] = round((time.perf_counter() - t) * 1000, 3)
+        turn.trace.quoted = [
             {"source": p.source, "sentence": p.sentence, "score": round(p.score, 4), "context": p.context}
             for p in picked
         ]
-        trace["quote_candidates"] = [
-            {"source": c.unit.source, "text": c.unit.text, "probability": round(c.probability, 4)} for c in ranked[:5]
-        ]
         if not citations:
-            answer = self._refuse(question, language, NO_ANSWER, "not_in_articles", "not_in_articles")
-            answer.trace = trace
-            return answer
+            self._refuse(turn, "not_in_articles", "not_in_articles")
+            return
+        language = turn.language
         native = all(retriever.article_lang.get(c.source) == language for c in citations)
         body = answer_text(text("intro_native" if native else "intro", language, s), citations)
-        return Answer(question, ANSWERED, None, language, body, citations, trace=trace)
+        turn.answer = Answer(turn.question, ANSWERED, None, language, body, citations)
+
+    def _finish(self, turn: Turn) -> None:
+        """Attach the trace; a message about a serious risk, not happening now, gets the caution box."""
+        answer = turn.answer
+        if answer is None:
+            return
+        answer.trace = turn.trace
+        triage = turn.triage
+        if triage is not None and triage.level == CAUTION and answer.status != EMERGENCY:
+            answer.caution = True
+            answer.category = triage.category
+            answer.caution_text = text("caution", answer.language, self.settings)

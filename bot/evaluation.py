@@ -140,7 +140,7 @@ def run_case(bot: Any, case: Case) -> dict[str, Any]:
         return run_triage_case(bot, case)
     answer = bot.ask(case.question)
     sources = [c.source for c in answer.citations]
-    retrieved = answer.trace.get("retrieved_articles", [])
+    retrieved = answer.trace.retrieved_articles
     expected = set(case.expected_sources)
     ok = answer.status == case.expected_status
     if ok and case.expected_status == ANSWERED and expected:

@@ -119,7 +119,7 @@ class ClinicService:
         try:
             if answer.status == NO_ANSWER:
                 self.store.record_unanswered(question, answer.reason, answer.language)
-            trace = {**answer.trace, "decision": self.explain(answer)}
+            trace = {**answer.trace.to_dict(), "decision": self.explain(answer)}
             self.store.record_answer(
                 answer_id or uuid.uuid4().hex, question, answer.status, answer.reason, answer.language,
                 [c.source for c in answer.citations], answer.answer, trace,

@@ -96,16 +96,16 @@ def decision(answer: Answer, titles: dict[str, str] | None = None) -> str:
         titles: article titles by source, to name articles by title.
     """
     titles = titles or {}
-    trace = answer.trace or {}
+    trace = answer.trace
     if answer.status == EMERGENCY:
-        triage = trace.get("triage") or {}
+        triage = trace.triage or {}
         matched = triage.get("matched_words") or []
         if matched:
             return "Urgence : " + " + ".join(f"« {w} »" for w in matched)
         what = CATEGORIES.get(answer.category or "", answer.category or "un danger")
         return (f"Urgence : le message ressemble aux messages d'urgence connus ({what}, "
                 f"probabilité {number(triage.get('emergency_probability'))})")
-    confidence, threshold = trace.get("answerable_probability"), trace.get("threshold")
+    confidence, threshold = trace.answerable_probability, trace.threshold
     scores = f"(confiance {number(confidence)}, seuil {number(threshold)})"
     if answer.status == ANSWERED:
         source = answer.citations[0].source if answer.citations else ""
@@ -114,13 +114,13 @@ def decision(answer: Answer, titles: dict[str, str] | None = None) -> str:
         return f"Répondu : l'article « {titles.get(source) or source} »{more} couvre la question {scores}"
     reason = answer.reason
     if reason == "not_in_articles":
-        topics = trace.get("uncovered_topics") or []
+        topics = trace.uncovered_topics or []
         if topics:
             listed = ", ".join(f"« {t} »" for t in topics)
             verb = "n'apparaît" if len(topics) == 1 else "n'apparaissent"
             return f"Pas de réponse : {listed} {verb} dans aucun article"
         if confidence is not None:
-            best = (trace.get("retrieved_articles") or [None])[0]
+            best = (trace.retrieved_articles or [None])[0]
             near = f" ; l'article le plus proche est « {titles.get(best) or best} »" if best else ""
             if confidence < (threshold or 0):
                 return f"Pas de réponse : aucun article ne couvre assez la question {scores}{near}"

@@ -37,7 +37,8 @@ NOT_LOGGED_REASONS = ("invalid_input", "rate_limited", "error", "internal_error"
 GRADES = ("bon", "acceptable", "mauvais")
 # What the log keeps of an answer's trace: numbers, article names and article text, never the patient's words.
 KEPT_TRACE_KEYS = (
-    "decision", "index_version", "answerable_probability", "threshold", "features", "uncovered_topics",
+    "decision", "index_version", "answerable_probability", "threshold", "off_topic_probability",
+    "off_topic_threshold", "features", "uncovered_topics",
     "retrieved_articles", "top_by_retriever", "candidates", "quoted", "quote_candidates", "triage", "timings",
 )
 MAX_COMMENT_CHARS = 1000

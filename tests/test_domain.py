@@ -33,7 +33,7 @@ def _with_domain(bot, bias: float):
 def test_an_off_topic_message_is_refused_before_retrieval(fake_bot):
     answer = _with_domain(fake_bot, bias=10.0).ask("Combien de séances de peeling faut-il ?")
     assert answer.status == "no_answer" and answer.reason == "off_topic"
-    assert answer.citations == [] and answer.trace["off_topic_probability"] > 0.99
+    assert answer.citations == [] and answer.trace.off_topic_probability > 0.99
     # The same question with a model that finds it in the domain is answered from the articles.
     assert _with_domain(fake_bot, bias=-10.0).ask("Combien de séances de peeling faut-il ?").status == "answered"
 

@@ -133,7 +133,7 @@ def test_personal_advice_is_refused_in_the_patient_language(fake_bot):
         if (answer.status, answer.reason) != (NO_ANSWER, "personal_medical_advice"):
             problems.append(f"{question!r}: {answer.status}/{answer.reason}")
             continue
-        if answer.citations or "retrieved_articles" in answer.trace:
+        if answer.citations or answer.trace.retrieved_articles:
             problems.append(f"{question!r}: retrieval ran or citations given")
         if answer.language != language or not answer.answer.startswith(
             TEXTS[language]["personal_medical_advice"][:30]
@@ -187,8 +187,8 @@ def test_answers_cite_numbered_verbatim_quotes_in_patient_language(fake_bot):
                     problems.append(f"{tag}: quote not in {citation.source}: {sentence!r}")
                 if sentence not in answer.answer:
                     problems.append(f"{tag}: quote missing from the answer text: {sentence!r}")
-        if answer.trace.get("retrieved_articles", [None])[0] != source:
-            problems.append(f"{tag}: top retrieved {answer.trace.get('retrieved_articles')}")
+        if (answer.trace.retrieved_articles or [None])[0] != source:
+            problems.append(f"{tag}: top retrieved {answer.trace.retrieved_articles}")
     assert problems == []
 
 
@@ -225,7 +225,7 @@ PARAPHRASES = [
 @pytest.mark.parametrize("question, source", PARAPHRASES)
 def test_real_model_finds_the_right_article(real_bot, question, source):
     answer = real_bot.ask(question)
-    top3 = answer.trace.get("retrieved_articles", [])[:3]
+    top3 = answer.trace.retrieved_articles[:3]
     cited = [c.source for c in answer.citations][:3]
     assert source in top3 or source in cited, (answer.status, answer.reason, top3, cited)
 

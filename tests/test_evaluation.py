@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bot.answer import ANSWERED, EMERGENCY, NO_ANSWER, Answer, Citation
+from bot.answer import ANSWERED, EMERGENCY, NO_ANSWER, Answer, Citation, Trace
 from bot.evaluation import Case, EvalFileError, format_table, load_cases, metrics, run_case, run_eval
 
 
@@ -172,7 +172,7 @@ class StubBot:
     def ask(self, question):
         citations = [Citation(i + 1, s, s, None, None, "quote", 0.1) for i, s in enumerate(self.sources)]
         return Answer(question, self.status, None, "fr", "text", citations, latency_ms=12.345,
-                      trace={"retrieved_articles": self.retrieved})
+                      trace=Trace(retrieved_articles=self.retrieved))
 
 
 @pytest.mark.parametrize(

@@ -471,7 +471,7 @@ def test_damaged_live_version_falls_back_everywhere(tmp_path, two_versions, dama
     assert bot.retriever.loaded.version == 1
     answer = bot.ask("Combien de séances de microneedling faut-il ?")
     assert answer.status == "answered"
-    assert answer.trace["index_version"] == 1
+    assert answer.trace.index_version == 1
     assert MARKER not in bot.ask(MARKER_QUESTION).answer
 
     # The next update starts from the version that loads and makes a good live one again.
@@ -527,9 +527,9 @@ def test_bot_switches_version_while_answering(settings):
             try:
                 answer = bot.ask(QUESTIONS[i % len(QUESTIONS)])
                 assert answer.status in ("answered", "no_answer", "emergency")
-                if "index_version" in answer.trace:
-                    seen.append(answer.trace["index_version"])
-                    by_thread.append((threading.get_ident(), answer.trace["index_version"]))
+                if answer.trace.index_version is not None:
+                    seen.append(answer.trace.index_version)
+                    by_thread.append((threading.get_ident(), answer.trace.index_version))
             except BaseException as exc:  # noqa: BLE001 - reported by the test below
                 errors.append(exc)
             i += 1
@@ -567,4 +567,4 @@ def test_bot_switches_version_while_answering(settings):
     answer = bot.ask(MARKER_QUESTION)
     assert answer.status == "answered"
     assert MARKER in answer.answer
-    assert answer.trace["index_version"] == 2
+    assert answer.trace.index_version == 2

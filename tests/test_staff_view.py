@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from bot.answer import ANSWERED, EMERGENCY, NO_ANSWER, Answer, Citation
+from bot.answer import ANSWERED, EMERGENCY, NO_ANSWER, Answer, Citation, Trace
 from service.clinic import ClinicService
 from service.eval_files import EvalUploadError, metrics_table, read_eval_file
 from service.explain import decision, french_error, highlight_spans, local_time, question_words
@@ -31,16 +31,16 @@ def service(fake_bot):
 def test_decision_sentences_in_french():
     cited = Citation(1, "botox.md", "La toxine botulique", None, None, "…", 0.5)
     answered = Answer("q", ANSWERED, None, "fr", "…", [cited],
-                      trace={"answerable_probability": 0.3612, "threshold": 0.29})
+                      trace=Trace(answerable_probability=0.3612, threshold=0.29))
     assert decision(answered, {"botox.md": "La toxine botulique"}) == (
         "Répondu : l'article « La toxine botulique » couvre la question (confiance 0,36, seuil 0,29)")
-    missing = Answer("q", NO_ANSWER, "not_in_articles", "fr", "…", trace={"uncovered_topics": ["rhinoplastie"]})
+    missing = Answer("q", NO_ANSWER, "not_in_articles", "fr", "…", trace=Trace(uncovered_topics=["rhinoplastie"]))
     assert decision(missing) == "Pas de réponse : « rhinoplastie » n'apparaît dans aucun article"
     emergency = Answer("q", EMERGENCY, "skin_colour_change", "fr", "…",
-                       trace={"triage": {"matched_words": ["lèvre blanche", "injection"]}})
+                       trace=Trace(triage={"matched_words": ["lèvre blanche", "injection"]}))
     assert decision(emergency) == "Urgence : « lèvre blanche » + « injection »"
     unsure = Answer("q", NO_ANSWER, "not_in_articles", "fr", "…",
-                    trace={"answerable_probability": 0.12, "threshold": 0.29, "retrieved_articles": ["botox.md"]})
+                    trace=Trace(answerable_probability=0.12, threshold=0.29, retrieved_articles=["botox.md"]))
     assert "aucun article ne couvre assez la question (confiance 0,12, seuil 0,29)" in decision(unsure)
 
 

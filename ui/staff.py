@@ -53,12 +53,13 @@ def _technical(answer) -> dict:
     trace = answer.trace
     return {
         "status": answer.status, "reason": answer.reason, "language": answer.language,
-        "emergency": trace.get("triage"), "answerable_probability": trace.get("answerable_probability"),
-        "threshold": trace.get("threshold"), "features": trace.get("features"),
-        "query_terms": trace.get("query_terms"), "unknown_terms": trace.get("unknown_terms"),
-        "uncovered_topics": trace.get("uncovered_topics"), "top_by_retriever": trace.get("top_by_retriever"),
-        "quoted_sentences": trace.get("quoted"), "timings_ms": trace.get("timings"),
-        "index_version": trace.get("index_version"),
+        "emergency": trace.triage, "off_topic_probability": trace.off_topic_probability,
+        "answerable_probability": trace.answerable_probability,
+        "threshold": trace.threshold, "features": trace.features,
+        "query_terms": trace.query_terms, "unknown_terms": trace.unknown_terms,
+        "uncovered_topics": trace.uncovered_topics, "top_by_retriever": trace.top_by_retriever,
+        "quoted_sentences": trace.quoted, "timings_ms": trace.timings,
+        "index_version": trace.index_version,
     }
 
 
@@ -167,12 +168,13 @@ def build_staff_ui(service: ClinicService | None, settings: Settings, disabled_r
 
                 def inspect(q: str):
                     answer = service.staff_ask(q or "")
-                    found = passages(answer.question, answer.trace, titles())
+                    trace = answer.trace.to_dict()
+                    found = passages(answer.question, trace, titles())
                     state = {"question": q or "", "status": answer.status, "sources": [c.source for c in answer.citations],
                              "answer_id": None, "passages": found}
                     return (
                         decision_html(service.explain(answer), answer.status), answer_html(answer, settings),
-                        passages_html(answer.question, found), _technical(answer), _candidate_rows(answer.trace),
+                        passages_html(answer.question, found), _technical(answer), _candidate_rows(trace),
                         state, *reset_review(state),
                     )
 
