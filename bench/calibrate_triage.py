@@ -30,6 +30,7 @@ from bot.triage import (
     BANK_FILE,
     CAUTION,
     CONTEXT_FILE,
+    DATA_DIR,
     EMERGENCY,
     NORMAL,
     SemanticParams,
@@ -56,6 +57,11 @@ DEV3 = ROOT / "tests/eval/emergency_dev3.jsonl"
 MISS_COST = 2.0
 # Candidate rule gates (see SemanticParams.rule_gate); 0 = rules alone always alarm.
 RULE_GATES = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
+# The nearest-exemplar vote: how many neighbours must all be emergencies (0: off), and how close the
+# farthest of them must be. Chosen after the threshold and the gate, by the same objective.
+NEIGHBOURS = (0, 2, 3, 4, 5)
+NEIGHBOUR_SIMILARITIES = (0.0, 0.85, 0.88, 0.9, 0.92)
+NEIGHBOUR_FILE = "triage_neighbours.npz"
 # No threshold keeps false alarms
 # within 5 % on the hard look-alikes of the second development set: the curve is printed so the
 # trade-off can be seen and the choice revisited by the clinic.
@@ -119,7 +125,10 @@ def main() -> None:
             text = clean_input(case.question)
             dev.append((text, embedder.encode_query(text), case.expected_triage))
 
-    def params(t_em: float, t_serious: float, gate: float = 0.0) -> SemanticParams:
+    vectors16 = xb.astype(np.float16)
+    is_emergency = labels == EMERGENCY
+
+    def params(t_em: float, t_serious: float, gate: float = 0.0, k: int = 0, similarity: float = 0.0) -> SemanticParams:
         return SemanticParams(
             emergency_weights=tuple(round(float(w), 6) for w in em_model.coef_[0]),
             emergency_bias=round(float(em_model.intercept_[0]), 6),
@@ -129,6 +138,10 @@ def main() -> None:
             serious_threshold=t_serious,
             categories=categories,
             rule_gate=gate,
+            neighbours=k,
+            neighbour_similarity=similarity,
+            neighbour_vectors=vectors16.astype(np.float32) if k else None,
+            neighbour_emergency=is_emergency if k else None,
         )
 
     checker = TriageChecker(None)
@@ -154,12 +167,22 @@ def main() -> None:
         if best is None or objective > best[0]:
             best = (objective, t_em, gate, recall, false)
     _, t_em, gate, recall, false = best
+    k, similarity = 0, 0.0
+    for k_try in NEIGHBOURS[1:]:
+        for s_try in NEIGHBOUR_SIMILARITIES:
+            p = params(t_em, 0.5, gate, k_try, s_try)
+            alarms = [checker.check(text, v, p).level == EMERGENCY for text, v, _ in dev]
+            r = sum(a for a, (*_, lv) in zip(alarms, dev, strict=True) if lv == EMERGENCY) / n_em
+            f = sum(a for a, (*_, lv) in zip(alarms, dev, strict=True) if lv != EMERGENCY) / n_other
+            print(f"  neighbours {k_try}, similarity >= {s_try}: recall {r:.3f}, false alarms {f:.3f}")
+            if round(MISS_COST * r - f, 6) > round(MISS_COST * recall - false, 6):
+                k, similarity, recall, false = k_try, s_try, r, f
     print("threshold  recall  false alarms   (rules always alarm)")
     for t, r, f in curve[::2]:
         print(f"  {t:.3f}    {r:.3f}   {f:.3f}")
     best_c = None
     for t_s in np.round(np.arange(0.30, 0.96, 0.025), 3):
-        p = params(t_em, float(t_s), gate)
+        p = params(t_em, float(t_s), gate, k, similarity)
         shown = [(checker.check(text, v, p).level == CAUTION, lv) for text, v, lv in dev if lv != EMERGENCY]
         on_caution = [s for s, lv in shown if lv == CAUTION]
         on_normal = [not s for s, lv in shown if lv == NORMAL]
@@ -167,7 +190,7 @@ def main() -> None:
         score = (sum(on_caution) / len(on_caution) + 2 * sum(on_normal) / len(on_normal)) / 3
         if best_c is None or score > best_c[0] + 1e-9:
             best_c = (score, float(t_s))
-    final = params(t_em, best_c[1], gate)
+    final = params(t_em, best_c[1], gate, k, similarity)
     ordinary_alarms = sum(
         checker.check(clean_input(r["text"]), embedder.encode_query(clean_input(r["text"])), final).level == EMERGENCY
         for r in ordinary
@@ -175,7 +198,8 @@ def main() -> None:
     print(f"alarms on the tuned sets' ordinary questions (in training): {ordinary_alarms} of {len(ordinary)}")
     rules_only = sum(checker.check(t, None).level == EMERGENCY and lv == EMERGENCY for t, _, lv in dev) / n_em
     print(f"{len(bank)} exemplars + {len(ordinary)} ordinary questions; development set {len(dev)} messages ({n_em} emergencies)")
-    print(f"emergency threshold {t_em}, rule gate {gate}: recall {recall:.3f}, false alarms {false:.3f} (rules alone: recall {rules_only:.3f})")
+    print(f"emergency threshold {t_em}, rule gate {gate}, neighbours {k} (similarity >= {similarity}): "
+          f"recall {recall:.3f}, false alarms {false:.3f} (rules alone: recall {rules_only:.3f})")
     print(f"caution threshold {best_c[1]}: caution/normal weighted accuracy {best_c[0]:.3f}")
     if args.write:
         values = {
@@ -184,9 +208,19 @@ def main() -> None:
             "serious_weights": final.serious_weights, "serious_bias": final.serious_bias,
             "serious_threshold": final.serious_threshold, "categories": final.categories,
             "rule_gate": final.rule_gate,
+            "neighbours": k,
+            "neighbour_similarity": similarity,
             "dev_recall": round(recall, 4),
             "dev_false_alarm_rate": round(false, 4),
         }
+        if k:
+            import hashlib
+            import io
+
+            buffer = io.BytesIO()
+            np.savez_compressed(buffer, vectors=vectors16, emergency=is_emergency)
+            (DATA_DIR / NEIGHBOUR_FILE).write_bytes(buffer.getvalue())
+            values |= {"neighbour_file": NEIGHBOUR_FILE, "neighbour_sha256": hashlib.sha256(buffer.getvalue()).hexdigest()}
         data_files = [BANK_FILE, EMERGENCY_RULES_FILE, CONTEXT_FILE, *ORDINARY, DEV, DEV2, DEV3]
         write_section("triage", values, embedder.name, data_files)
         print(f"wrote the triage section of {CALIBRATION_FILE}")

@@ -11,7 +11,9 @@
     cautions and ordinary look-alikes, in French and English), with thresholds
     chosen on a development set (``bench/calibrate_triage.py``), never on the
     red-team set. It catches phrasings no rule lists, in a dot product (no
-    start-up cost, well under a millisecond).
+    start-up cost, well under a millisecond). Beside the linear models, the
+    nearest exemplars vote: a message whose few closest exemplars are all
+    emergencies is one (a matrix product over ~1,400 stored vectors).
 
 The result has three levels: ``emergency`` (the fixed message, nothing else),
 ``caution`` (answer plus the box), ``normal``.
@@ -78,12 +80,30 @@ class SemanticParams:
     serious_threshold: float
     categories: dict[str, tuple[float, ...]] = field(default_factory=dict)
     rule_gate: float = 0.0
+    # Nearest exemplars: when the ``neighbours`` closest training messages are all emergencies (the
+    # farthest of them at least ``neighbour_similarity`` away), the message is one too. A linear model
+    # draws one boundary for every category; neighbours follow the bank where a category is a small
+    # island (indirect suicidal messages, a symptom described in other words). 0 turns it off; chosen
+    # on the development sets by the calibration command.
+    neighbours: int = 0
+    neighbour_similarity: float = 0.0
+    neighbour_vectors: np.ndarray | None = field(default=None, compare=False, repr=False)
+    neighbour_emergency: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     def emergency_probability(self, vector: np.ndarray) -> float:
         return _sigmoid(float(vector @ self.emergency_weights) + self.emergency_bias)
 
     def serious_probability(self, vector: np.ndarray) -> float:
         return _sigmoid(float(vector @ self.serious_weights) + self.serious_bias)
+
+    def neighbours_say_emergency(self, vector: np.ndarray) -> bool:
+        if self.neighbours <= 0 or self.neighbour_vectors is None or self.neighbour_emergency is None:
+            return False
+        import numpy as np
+
+        similarities = self.neighbour_vectors @ vector
+        nearest = np.argpartition(-similarities, self.neighbours - 1)[: self.neighbours]
+        return bool(self.neighbour_emergency[nearest].all() and similarities[nearest].min() >= self.neighbour_similarity)
 
     def category(self, vector: np.ndarray) -> str | None:
         if not self.categories:
@@ -131,8 +151,24 @@ def _distance(norm: str) -> str | None:
     return None
 
 
-def params_from_dict(params: dict) -> SemanticParams:
+def load_neighbours(path: Path, sha256: str) -> tuple[np.ndarray, np.ndarray]:
+    """The exemplars' vectors and emergency labels written by the calibration command, checked against its digest."""
+    import hashlib
+
+    import numpy as np
+
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise ValueError(f"{path.name} is not the file the calibration wrote (digest differs): run python -m bench.calibrate_triage --write")
+    with np.load(path) as arrays:
+        return arrays["vectors"].astype(np.float32), arrays["emergency"].astype(bool)
+
+
+def params_from_dict(params: dict, data_dir: Path = DATA_DIR) -> SemanticParams:
     """The detector's parameters from the ``triage`` section of the calibration file."""
+    vectors = emergency = None
+    if int(params.get("neighbours", 0)) > 0:
+        vectors, emergency = load_neighbours(data_dir / params["neighbour_file"], params["neighbour_sha256"])
     return SemanticParams(
         emergency_weights=tuple(params["emergency_weights"]),
         emergency_bias=float(params["emergency_bias"]),
@@ -142,6 +178,10 @@ def params_from_dict(params: dict) -> SemanticParams:
         serious_threshold=float(params["serious_threshold"]),
         categories={k: tuple(v) for k, v in params.get("categories", {}).items()},
         rule_gate=float(params.get("rule_gate", 0.0)),
+        neighbours=int(params.get("neighbours", 0)),
+        neighbour_similarity=float(params.get("neighbour_similarity", 0.0)),
+        neighbour_vectors=vectors,
+        neighbour_emergency=emergency,
     )
 
 
@@ -164,22 +204,26 @@ class TriageChecker:
     def __init__(self, params: SemanticParams | None) -> None:
         self.params = params
 
-    def semantic(self, vector: np.ndarray | None, params: SemanticParams | None = None) -> tuple[str, str | None, float]:
-        """``(level, category, emergency probability)`` from the question's embedding."""
+    def semantic(
+        self, vector: np.ndarray | None, params: SemanticParams | None = None
+    ) -> tuple[str, str | None, float, str | None]:
+        """``(level, category, emergency probability, net)`` from the question's embedding."""
         params = params or self.params
         if params is None or vector is None:
-            return NORMAL, None, 0.0
+            return NORMAL, None, 0.0, None
         p_emergency = params.emergency_probability(vector)
         if p_emergency >= params.emergency_threshold:
-            return EMERGENCY, params.category(vector), p_emergency
+            return EMERGENCY, params.category(vector), p_emergency, "semantic"
+        if params.neighbours_say_emergency(vector):
+            return EMERGENCY, params.category(vector), p_emergency, "neighbours"
         if params.serious_probability(vector) >= params.serious_threshold:
-            return CAUTION, params.category(vector), p_emergency
-        return NORMAL, None, p_emergency
+            return CAUTION, params.category(vector), p_emergency, "semantic"
+        return NORMAL, None, p_emergency, None
 
     def check(self, text: str, vector: np.ndarray | None, params: SemanticParams | None = None) -> Triage:
         """Triage one cleaned message (``vector``: its query embedding, or None when not computed)."""
         rule = emergency_rule(text)
-        level, category, p = self.semantic(vector, params)
+        level, category, p, net = self.semantic(vector, params)
         norm = normalise_for_rules(text) if rule or level == CAUTION else ""
         distance = _distance(norm) if rule else None
         if distance == "figure_of_speech":
@@ -189,7 +233,7 @@ class TriageChecker:
         if rule and distance is None and not gated:
             return Triage(EMERGENCY, rule_category(rule) or category, rule, "rules", p)
         if level == EMERGENCY:
-            return Triage(EMERGENCY, category, None, "semantic", p)
+            return Triage(EMERGENCY, category, None, net, p)
         if level == CAUTION and _says_now(norm):
             # A serious complication (semantic net) said to be happening now (time markers).
             return Triage(EMERGENCY, category, None, "semantic+now", p)
