@@ -58,7 +58,7 @@ def main(argv: list[str]) -> None:
         cases = load_cases(Path(eval_file))
         for name in ("all", "glossary", "synonyms", "topics", "question_types"):
             with switched_off(name):
-                m = run_eval(bot, cases)["metrics"]
+                m = run_eval(bot, cases).metrics
             label = "all on" if name == "all" else f"without {name}"
             print(f"| {Path(eval_file).name} | {label} | {m['answer_correct']} | {m['answerable']['hit@1']} "
                   f"| {m['no_answer_recall']} | {m['wrongly_abstained']} |", flush=True)

@@ -116,7 +116,7 @@ def main() -> int:
         settings = load_settings(env={}, index_dir=Path(tmp) / "index", data_dir=Path(tmp) / "data")
         report = sync_index(settings, embedder=embedder, full=True)
         bot = Bot(settings, embedder=embedder)
-        shipped = run_eval(bot, cases)["metrics"]
+        shipped = run_eval(bot, cases).metrics
     t = time.perf_counter()
     baseline = Baseline(settings.content_dir, embedder)
     base_build = time.perf_counter() - t

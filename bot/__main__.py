@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     report = run_eval(bot, cases)
-    print(json.dumps(report, ensure_ascii=False) if args.json else format_table(report))
+    print(json.dumps(report.to_dict(), ensure_ascii=False) if args.json else format_table(report))
     return 0
 
 

@@ -257,7 +257,7 @@ class ClinicService:
             EvalUploadError: the file is unusable (French message).
         """
         cases = read_eval_file(Path(path), set(self.articles()))
-        report = run_eval(self.bot, cases)
+        report = run_eval(self.bot, cases).to_dict()
         name = Path(path).name
         previous = self.eval_history.previous(name)
         self.eval_history.save(name, report["metrics"])

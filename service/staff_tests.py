@@ -142,7 +142,10 @@ class StaffTests:
         """
         cases = self.cases()
         results = [run_case(bot, _case(c)) for c in cases]
-        run = {"time": time.time(), "results": results, "metrics": metrics(results) if results else {}}
+        run = {
+            "time": time.time(), "results": [r.to_dict() for r in results],
+            "metrics": metrics(results) if results else {},
+        }
         previous = self.last_run()
         with self._lock:
             self.runs_dir.mkdir(parents=True, exist_ok=True)

@@ -20,7 +20,7 @@ EVAL = Path(__file__).parent / "eval"
 
 @pytest.fixture(scope="module")
 def report(real_bot):
-    return run_eval(real_bot, load_cases(EVAL / "questions.jsonl"))["metrics"]
+    return run_eval(real_bot, load_cases(EVAL / "questions.jsonl")).metrics
 
 
 @pytest.mark.model
@@ -41,7 +41,7 @@ def test_retrieval_and_abstention_hold(report):
 
 @pytest.mark.model
 def test_holdout_emergencies(real_bot):
-    metrics = run_eval(real_bot, load_cases(EVAL / "holdout.jsonl"))["metrics"]
+    metrics = run_eval(real_bot, load_cases(EVAL / "holdout.jsonl")).metrics
     assert metrics["emergency_recall"] == 1.0
     assert metrics["near_miss_false_alarms"] == 0
 

@@ -7,25 +7,16 @@ import json
 import pytest
 
 from bot.answer import ANSWERED, EMERGENCY, NO_ANSWER, Answer, Citation, Trace
-from bot.evaluation import Case, EvalFileError, format_table, load_cases, metrics, run_case, run_eval
+from bot.evaluation import Case, CaseResult, EvalFileError, format_table, load_cases, metrics, run_case, run_eval
 
 
 def _r(status, expected_status, expected_sources=(), sources=(), retrieved=(), category=None, language="fr",
        latency=0.0, ok=False):
-    return {
-        "id": f"c{latency:g}",
-        "question": "q",
-        "status": status,
-        "reason": None,
-        "sources": list(sources),
-        "expected_status": expected_status,
-        "expected_sources": list(expected_sources),
-        "ok": ok,
-        "latency_ms": latency,
-        "category": category,
-        "language": language,
-        "retrieved": list(retrieved),
-    }
+    return CaseResult(
+        id=f"c{latency:g}", question="q", status=status, reason=None, sources=list(sources),
+        expected_status=expected_status, expected_sources=list(expected_sources), ok=ok, latency_ms=latency,
+        category=category, language=language, answer="", retrieved=list(retrieved),
+    )
 
 
 A = ["a.md"]
@@ -188,19 +179,21 @@ class StubBot:
 )
 def test_run_case_judges_status_and_first_source(bot, case, ok):
     result = run_case(bot, case)
-    assert result["ok"] is ok
-    assert result["id"] == case.id
-    assert result["status"] == bot.status
-    assert result["sources"] == bot.sources
-    assert result["latency_ms"] == 12.35
+    assert result.ok is ok
+    assert result.id == case.id
+    assert result.status == bot.status
+    assert result.sources == bot.sources
+    assert result.latency_ms == 12.35
 
 
 def test_run_eval_and_table():
     cases = [Case("good", "q", ANSWERED, ("a.md",)), Case("bad", "q", NO_ANSWER, ())]
     report = run_eval(StubBot(ANSWERED, ["a.md"], ["a.md"]), cases)
-    assert [r["ok"] for r in report["results"]] == [True, False]
-    assert report["metrics"]["cases"] == 2
-    assert report["metrics"]["answerable"]["hit@1"] == 1.0
+    assert [r.ok for r in report.results] == [True, False]
+    assert report.metrics["cases"] == 2
+    assert report.metrics["answerable"]["hit@1"] == 1.0
+    data = report.to_dict()
+    assert data["results"][0]["id"] == "good" and data["metrics"] == report.metrics
     table = format_table(report)
     lines = table.splitlines()
     assert lines[1].startswith("XX bad")  # failures first
