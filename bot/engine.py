@@ -296,7 +296,8 @@ class Bot:
             }
             for h in retrieval.hits[:10]
         ]
-        trace.timings.update({k: round(v, 3) for k, v in retrieval.timings.items()})
+        # The question was embedded once, when it was read: the search's own embedding time is 0 then.
+        trace.timings.update({k: round(v, 3) for k, v in retrieval.timings.items() if k != "embed_ms" or v > 0.01})
 
     def _rank(self, turn: Turn) -> None:
         """Score every quotable unit of the best articles, then the abstention signals."""

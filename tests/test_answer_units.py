@@ -6,7 +6,7 @@ from conftest import make_settings
 
 from bot.compose import text_fragment_link
 from bot.evaluation import answer_contains_quote
-from bot.triage import not_happening_now
+from bot.triage import not_happening_now, says_now
 from core.textnorm import clean_input
 from index.articles import Article
 from index.units import ITEM, REFERENCE, ROW, article_units, strip_markup
@@ -86,6 +86,14 @@ def test_time_and_person_markers():
     assert not_happening_now("il y a un an j'ai eu de la fièvre") == "past"
     assert not_happening_now("je suis morte de rire") == "figure_of_speech"
     assert not_happening_now("ma lèvre est blanche depuis une heure") is None
+
+
+def test_since_marks_the_present_unless_months_or_years_follow():
+    assert says_now("ma lèvre est blanche depuis une heure") and says_now("my lip has been white since this morning")
+    # A long-standing complaint is not happening now: no "now" from "depuis" / "since" alone.
+    assert not says_now("je perds mes cheveux depuis 10 ans, la mésothérapie peut aider ?")
+    assert not says_now("depuis des mois ma cicatrice me gêne")
+    assert not says_now("I've had this scar since 2019")
 
 
 def test_an_english_question_prefers_the_article_written_in_english(tmp_path):

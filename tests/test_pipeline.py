@@ -58,3 +58,8 @@ def test_caution_is_added_whatever_step_concludes(fake_bot):
     refused = fake_bot.ask(risk)
     assert refused.status == NO_ANSWER and refused.reason == "off_topic"
     assert refused.caution and "15" in refused.caution_text
+
+
+def test_the_trace_keeps_the_time_spent_embedding_the_question(fake_bot):
+    timings = fake_bot.ask(QUESTION).trace.timings
+    assert timings["embed_ms"] > 0 and {"search_ms", "rank_ms", "compose_ms", "total_ms"} <= set(timings)
