@@ -24,6 +24,7 @@ from bot.messages import emergency_text, text
 from bot.retrieval import Retrieval, Retriever
 from bot.safety import (
     asks_personal_advice,
+    emergency_rule,
     emergency_words,
     is_off_topic_task,
     is_prompt_injection,
@@ -94,10 +95,15 @@ class Bot:
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         import faiss
+        from threadpoolctl import threadpool_limits
 
         # One question at a time per search: FAISS's OpenMP threads would only
         # compete with the embedding model's threads (3 ms instead of 0.7 ms at 10k).
         faiss.omp_set_num_threads(1)
+        # The same for OpenBLAS: a question's matrix products are small (a few thousand rows), and its
+        # threads keep spinning after each one, slowing the next question's embedding on a small machine
+        # (measured on 2 cores: 27 ms for the embedding with one BLAS thread, 63 ms right after a search).
+        threadpool_limits(1, user_api="blas")
         self.settings = settings
         self.embedder = embedder or load_embedder(settings.embedding_model)
         self.calibration = load_calibration(self.embedder.name)
@@ -107,6 +113,7 @@ class Bot:
         self.reload()
         # Pay the one-off costs (language model, first forward pass) before the first patient does.
         detect_language("warm up the language identifier please")
+        emergency_rule("warm up the emergency rules")
         self.embedder.encode_query("bonjour")
 
     @property

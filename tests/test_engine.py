@@ -268,3 +268,11 @@ def test_fast_query_path_gives_the_library_vector():
 def test_real_model_takes_a_lone_surrogate(real_bot):
     answer = real_bot.ask("microneedling \ud800 séances ?")
     assert answer.status in ("answered", "no_answer")
+
+
+def test_a_bot_keeps_blas_to_one_thread(fake_bot):
+    # Spinning OpenBLAS threads slowed the next question's embedding twofold on a 2-core machine.
+    from threadpoolctl import threadpool_info
+
+    blas = [info for info in threadpool_info() if info["user_api"] == "blas"]
+    assert blas and all(info["num_threads"] == 1 for info in blas)
