@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.calibrate_triage import _CachedEmbedder
+from bench.query_cache import CachedEmbedder
 from bot.calibration import CALIBRATION_FILE, write_section
 from bot.evaluation import load_cases
 from core.textnorm import clean_input
@@ -41,7 +41,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
-    embedder = _CachedEmbedder(load_embedder(""))
+    embedder = CachedEmbedder(load_embedder(""))
     rows = [json.loads(line) for line in DOMAIN.read_text(encoding="utf-8").splitlines() if line.strip()]
     texts = [r["text"] for r in rows]
     labels = [r["label"] == "off_topic" for r in rows]

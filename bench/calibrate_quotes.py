@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.query_cache import CachedEmbedder
 from bot.calibration import CALIBRATION_FILE, write_section
 from bot.compose import SelectionSettings, join_units, select
 from bot.engine import Bot
@@ -42,22 +43,6 @@ def answerable(files: list[Path]):
         for case in load_cases(path):
             if case.expected_status == "answered" and case.expected_quotes:
                 yield case
-
-
-class MemoEmbedder:
-    """The bot's embedder with each question embedded once: the fusion grid asks every question many times."""
-
-    def __init__(self, embedder) -> None:
-        self._embedder = embedder
-        self._vectors: dict[str, np.ndarray] = {}
-
-    def __getattr__(self, name: str):
-        return getattr(self._embedder, name)
-
-    def encode_query(self, text: str) -> np.ndarray:
-        if text not in self._vectors:
-            self._vectors[text] = self._embedder.encode_query(text)
-        return self._vectors[text]
 
 
 def prepared(bot: Bot, cases, fusion: FusionSettings):
@@ -142,7 +127,7 @@ def main() -> None:
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     settings = load_settings(**({"index_dir": args.index_dir} if args.index_dir else {}))
-    bot = Bot(settings, embedder=MemoEmbedder(load_embedder(settings.embedding_model)))
+    bot = Bot(settings, embedder=CachedEmbedder(load_embedder(settings.embedding_model)))
     cases = list(answerable(args.files))
     print(f"{len(cases)} answerable cases with expected quotes in {', '.join(f.name for f in args.files)}")
     fusion = fit_fusion(bot, cases)

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.query_cache import CachedEmbedder
 from bot.calibration import CALIBRATION_FILE, write_section
 from bot.evaluation import load_cases
 from bot.safety import EMERGENCY_RULES_FILE
@@ -75,27 +76,6 @@ NEIGHBOUR_FILE = "triage_neighbours.npz"
 # trade-off can be seen and the choice revisited by the clinic.
 
 
-class _CachedEmbedder:
-    """Query vectors kept in ``var/cache`` between runs (the bank does not change between fits)."""
-
-    def __init__(self, embedder) -> None:
-        import hashlib
-
-        self._embedder = embedder
-        self.name = embedder.name
-        self._hash = hashlib.sha256
-        self._dir = ROOT / "var" / "cache" / "triage-queries"
-        self._dir.mkdir(parents=True, exist_ok=True)
-
-    def encode_query(self, text: str) -> np.ndarray:
-        path = self._dir / (self._hash((self.name + "\0" + text).encode()).hexdigest()[:24] + ".npy")
-        if path.exists():
-            return np.load(path)
-        vector = self._embedder.encode_query(text)
-        np.save(path, vector)
-        return vector
-
-
 def main() -> None:
     from sklearn.linear_model import LogisticRegression
 
@@ -103,7 +83,7 @@ def main() -> None:
     parser.add_argument("--write", action="store_true")
     parser.add_argument("--c", type=float, default=REGULARISATION_C, help="inverse regularisation (default %(default)s)")
     args = parser.parse_args()
-    embedder = _CachedEmbedder(load_embedder(""))
+    embedder = CachedEmbedder(load_embedder(""))
     bank = load_bank()
     # Ordinary patient questions of the tuned eval sets are what the detector sees most: normal exemplars.
     ordinary = [

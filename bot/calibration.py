@@ -142,7 +142,7 @@ def load_calibration(embedding_model: str, path: Path = CALIBRATION_FILE) -> Cal
                 weights=dict(abstention["weights"]), bias=float(abstention["bias"]), threshold=float(abstention["threshold"])
             ) if abstention else ABSTENTION_PRIOR,
             # The test embedder has no semantic net: its vectors carry no meaning to read danger from.
-            triage=params_from_dict(triage) if triage and not testing else None,
+            triage=params_from_dict(triage, path.parent) if triage and not testing else None,
             domain=domain_from_dict(domain) if domain and not testing else None,
             fitted=bool(usable),
             problems=tuple(problems),

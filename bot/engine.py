@@ -195,11 +195,12 @@ class Bot:
             until: stop after this step even without an answer (calibration reads the turn's evidence).
             skip: steps not run (calibration keeps questions a hand list would refuse).
         """
-        names = [name for name, _ in self.steps()]
+        steps = self.steps()
+        names = [name for name, _ in steps]
         if until is not None and until not in names:
             raise ValueError(f"unknown step {until!r}; the steps are {', '.join(names)}")
         turn = self._read(question)
-        for name, step in self.steps():
+        for name, step in steps:
             if turn.answer is not None:
                 break
             if name not in skip:

@@ -157,6 +157,8 @@ def load_neighbours(path: Path, sha256: str) -> tuple[np.ndarray, np.ndarray]:
 
     import numpy as np
 
+    if not path.is_file():
+        raise ValueError(f"{path.name} is missing: run python -m bench.calibrate_triage --write")
     data = path.read_bytes()
     if hashlib.sha256(data).hexdigest() != sha256:
         raise ValueError(f"{path.name} is not the file the calibration wrote (digest differs): run python -m bench.calibrate_triage --write")

@@ -68,6 +68,9 @@ def test_stored_exemplars_load_and_a_changed_file_is_refused(tmp_path):
     _write(tmp_path, labels=np.array([True, False, True, False]))
     with pytest.raises(ValueError, match="neighbours.npz.*calibrate_triage"):
         params_from_dict(values, tmp_path)
+    path.unlink()
+    with pytest.raises(ValueError, match="neighbours.npz is missing"):
+        params_from_dict(values, tmp_path)
 
 
 def test_the_shipped_calibration_finds_its_exemplars():
