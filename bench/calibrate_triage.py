@@ -121,7 +121,9 @@ def main() -> None:
     vectors16 = xb.astype(np.float16)
     is_emergency = labels == EMERGENCY
 
-    def params(t_em: float, t_serious: float, gate: float = 0.0, k: int = 0, similarity: float = 0.0) -> SemanticParams:
+    def params(
+        t_em: float, t_serious: float, gate: float = 0.0, k: int = 0, similarity: float = 0.0, veto: int = 0
+    ) -> SemanticParams:
         return SemanticParams(
             emergency_weights=tuple(round(float(w), 6) for w in em_model.coef_[0]),
             emergency_bias=round(float(em_model.intercept_[0]), 6),
@@ -133,6 +135,7 @@ def main() -> None:
             rule_gate=gate,
             neighbours=k,
             neighbour_similarity=similarity,
+            neighbour_veto=veto,
             neighbour_vectors=vectors16.astype(np.float32) if k else None,
             neighbour_emergency=is_emergency if k else None,
         )
@@ -170,12 +173,22 @@ def main() -> None:
             print(f"  neighbours {k_try}, similarity >= {s_try}: recall {r:.3f}, false alarms {f:.3f}")
             if round(MISS_COST * r - f, 6) > round(MISS_COST * recall - false, 6):
                 k, similarity, recall, false = k_try, s_try, r, f
+    veto = 0
+    for v_try in range(k, 0, -1) if k else ():
+        p = params(t_em, 0.5, gate, k, similarity, v_try)
+        alarms = [checker.check(text, v, p).level == EMERGENCY for text, v, _ in dev]
+        r = sum(a for a, (*_, lv) in zip(alarms, dev, strict=True) if lv == EMERGENCY) / n_em
+        f = sum(a for a, (*_, lv) in zip(alarms, dev, strict=True) if lv != EMERGENCY) / n_other
+        print(f"  veto when {v_try} of {k} neighbours are not emergencies: recall {r:.3f}, false alarms {f:.3f}")
+        # Like the rule gate: it may withdraw false alarms, never an emergency the model caught.
+        if r >= recall and f < false:
+            veto, false = v_try, f
     print("threshold  recall  false alarms   (rules always alarm)")
     for t, r, f in curve[::2]:
         print(f"  {t:.3f}    {r:.3f}   {f:.3f}")
     best_c = None
     for t_s in np.round(np.arange(0.30, 0.96, 0.025), 3):
-        p = params(t_em, float(t_s), gate, k, similarity)
+        p = params(t_em, float(t_s), gate, k, similarity, veto)
         shown = [(checker.check(text, v, p).level == CAUTION, lv) for text, v, lv in dev if lv != EMERGENCY]
         on_caution = [s for s, lv in shown if lv == CAUTION]
         on_normal = [not s for s, lv in shown if lv == NORMAL]
@@ -183,7 +196,7 @@ def main() -> None:
         score = (sum(on_caution) / len(on_caution) + 2 * sum(on_normal) / len(on_normal)) / 3
         if best_c is None or score > best_c[0] + 1e-9:
             best_c = (score, float(t_s))
-    final = params(t_em, best_c[1], gate, k, similarity)
+    final = params(t_em, best_c[1], gate, k, similarity, veto)
     ordinary_alarms = sum(
         checker.check(clean_input(r["text"]), embedder.encode_query(clean_input(r["text"])), final).level == EMERGENCY
         for r in ordinary
@@ -196,7 +209,7 @@ def main() -> None:
         print(f"   {t[:100]}")
     rules_only = sum(checker.check(t, None).level == EMERGENCY and lv == EMERGENCY for t, _, lv in dev) / n_em
     print(f"{len(bank)} exemplars + {len(ordinary)} ordinary questions + {len(everyday)} everyday messages; development set {len(dev)} messages ({n_em} emergencies)")
-    print(f"emergency threshold {t_em}, rule gate {gate}, neighbours {k} (similarity >= {similarity}): "
+    print(f"emergency threshold {t_em}, rule gate {gate}, neighbours {k} (similarity >= {similarity}, veto {veto}): "
           f"recall {recall:.3f}, false alarms {false:.3f} (rules alone: recall {rules_only:.3f})")
     print(f"caution threshold {best_c[1]}: caution/normal weighted accuracy {best_c[0]:.3f}")
     if args.write:
@@ -208,6 +221,7 @@ def main() -> None:
             "rule_gate": final.rule_gate,
             "neighbours": k,
             "neighbour_similarity": similarity,
+            "neighbour_veto": veto,
             "dev_recall": round(recall, 4),
             "dev_false_alarm_rate": round(false, 4),
         }

@@ -87,6 +87,10 @@ class SemanticParams:
     # on the development sets by the calibration command.
     neighbours: int = 0
     neighbour_similarity: float = 0.0
+    # The other way round: the linear model's alarm is withdrawn when at least this many of the same
+    # nearest exemplars are not emergencies (a normal after-effect told like a complication). 0: off;
+    # chosen on the development sets, allowed only where it loses no emergency there.
+    neighbour_veto: int = 0
     neighbour_vectors: np.ndarray | None = field(default=None, compare=False, repr=False)
     neighbour_emergency: np.ndarray | None = field(default=None, compare=False, repr=False)
 
@@ -96,14 +100,23 @@ class SemanticParams:
     def serious_probability(self, vector: np.ndarray) -> float:
         return _sigmoid(float(vector @ self.serious_weights) + self.serious_bias)
 
-    def neighbours_say_emergency(self, vector: np.ndarray) -> bool:
+    def _nearest(self, vector: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """Emergency labels and similarities of the ``neighbours`` nearest exemplars (None when off)."""
         if self.neighbours <= 0 or self.neighbour_vectors is None or self.neighbour_emergency is None:
-            return False
+            return None
         import numpy as np
 
         similarities = self.neighbour_vectors @ vector
         nearest = np.argpartition(-similarities, self.neighbours - 1)[: self.neighbours]
-        return bool(self.neighbour_emergency[nearest].all() and similarities[nearest].min() >= self.neighbour_similarity)
+        return self.neighbour_emergency[nearest], similarities[nearest]
+
+    def neighbours_say_emergency(self, vector: np.ndarray) -> bool:
+        found = self._nearest(vector)
+        return found is not None and bool(found[0].all() and found[1].min() >= self.neighbour_similarity)
+
+    def neighbours_say_not_emergency(self, vector: np.ndarray) -> bool:
+        found = self._nearest(vector) if self.neighbour_veto > 0 else None
+        return found is not None and int((~found[0]).sum()) >= self.neighbour_veto
 
     def category(self, vector: np.ndarray) -> str | None:
         if not self.categories:
@@ -182,6 +195,7 @@ def params_from_dict(params: dict, data_dir: Path = DATA_DIR) -> SemanticParams:
         rule_gate=float(params.get("rule_gate", 0.0)),
         neighbours=int(params.get("neighbours", 0)),
         neighbour_similarity=float(params.get("neighbour_similarity", 0.0)),
+        neighbour_veto=int(params.get("neighbour_veto", 0)),
         neighbour_vectors=vectors,
         neighbour_emergency=emergency,
     )
@@ -214,7 +228,7 @@ class TriageChecker:
         if params is None or vector is None:
             return NORMAL, None, 0.0, None
         p_emergency = params.emergency_probability(vector)
-        if p_emergency >= params.emergency_threshold:
+        if p_emergency >= params.emergency_threshold and not params.neighbours_say_not_emergency(vector):
             return EMERGENCY, params.category(vector), p_emergency, "semantic"
         if params.neighbours_say_emergency(vector):
             return EMERGENCY, params.category(vector), p_emergency, "neighbours"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 
@@ -38,6 +39,20 @@ def test_all_nearest_emergencies_raise_the_alarm():
     # Close enough in rank, not in distance.
     assert not _params(3, similarity=0.9999).neighbours_say_emergency(_unit(1, 0.3, 0.3))
     assert not _params(0).neighbours_say_emergency(near)
+
+
+def test_mostly_ordinary_neighbours_withdraw_the_linear_alarm():
+    # A linear model that fires on everything near the second axis, where the exemplar is ordinary.
+    firing = dataclasses.replace(
+        _params(1), emergency_weights=(0.0, 40.0, 0.0), emergency_bias=-20.0, neighbour_similarity=1.1,
+    )
+    ordinary_like = _unit(0.05, 1, 0)
+    assert TriageChecker(firing).check("x", ordinary_like).level == EMERGENCY
+    vetoed = dataclasses.replace(firing, neighbour_veto=1)
+    assert vetoed.neighbours_say_not_emergency(ordinary_like)
+    assert TriageChecker(vetoed).check("x", ordinary_like).level == NORMAL
+    # Near the emergencies the veto does not apply.
+    assert not vetoed.neighbours_say_not_emergency(_unit(1, 0.01, 0.01))
 
 
 def test_the_check_names_the_net_that_fired():
