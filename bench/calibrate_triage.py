@@ -119,6 +119,8 @@ def main() -> None:
             dev.append((text, embedder.encode_query(text), case.expected_triage))
 
     vectors16 = xb.astype(np.float16)
+    # What the bot will read back from the stored float16 file, converted once for every grid point.
+    neighbour_vectors = vectors16.astype(np.float32)
     is_emergency = labels == EMERGENCY
 
     def params(
@@ -136,22 +138,26 @@ def main() -> None:
             neighbours=k,
             neighbour_similarity=similarity,
             neighbour_veto=veto,
-            neighbour_vectors=vectors16.astype(np.float32) if k else None,
+            neighbour_vectors=neighbour_vectors if k else None,
             neighbour_emergency=is_emergency if k else None,
         )
 
     checker = TriageChecker(None)
     n_em = sum(level == EMERGENCY for *_, level in dev)
     n_other = len(dev) - n_em
+
+    def rates(p: SemanticParams) -> tuple[float, float]:
+        """Recall on the development emergencies and false-alarm rate on the rest, rules included."""
+        alarms = [checker.check(text, v, p).level == EMERGENCY for text, v, _ in dev]
+        hits = sum(a for a, (*_, lv) in zip(alarms, dev, strict=True) if lv == EMERGENCY)
+        return hits / n_em, (sum(alarms) - hits) / n_other
+
     best = None
     curve = []
     recall_without_gate: dict[float, float] = {}
     grid = [(float(t), g) for g in RULE_GATES for t in np.round(np.arange(0.30, 0.96, 0.025), 3)]
     for t_em, gate in grid:
-        p = params(t_em, 0.5, gate)
-        alarms = [checker.check(text, v, p).level == EMERGENCY for text, v, _ in dev]
-        recall = sum(a for a, (*_, lv) in zip(alarms, dev, strict=True) if lv == EMERGENCY) / n_em
-        false = sum(a for a, (*_, lv) in zip(alarms, dev, strict=True) if lv != EMERGENCY) / n_other
+        recall, false = rates(params(t_em, 0.5, gate))
         if gate == 0.0:
             curve.append((t_em, recall, false))
             recall_without_gate[t_em] = recall
@@ -166,19 +172,13 @@ def main() -> None:
     k, similarity = 0, 0.0
     for k_try in NEIGHBOURS[1:]:
         for s_try in NEIGHBOUR_SIMILARITIES:
-            p = params(t_em, 0.5, gate, k_try, s_try)
-            alarms = [checker.check(text, v, p).level == EMERGENCY for text, v, _ in dev]
-            r = sum(a for a, (*_, lv) in zip(alarms, dev, strict=True) if lv == EMERGENCY) / n_em
-            f = sum(a for a, (*_, lv) in zip(alarms, dev, strict=True) if lv != EMERGENCY) / n_other
+            r, f = rates(params(t_em, 0.5, gate, k_try, s_try))
             print(f"  neighbours {k_try}, similarity >= {s_try}: recall {r:.3f}, false alarms {f:.3f}")
             if round(MISS_COST * r - f, 6) > round(MISS_COST * recall - false, 6):
                 k, similarity, recall, false = k_try, s_try, r, f
     veto = 0
     for v_try in range(k, 0, -1) if k else ():
-        p = params(t_em, 0.5, gate, k, similarity, v_try)
-        alarms = [checker.check(text, v, p).level == EMERGENCY for text, v, _ in dev]
-        r = sum(a for a, (*_, lv) in zip(alarms, dev, strict=True) if lv == EMERGENCY) / n_em
-        f = sum(a for a, (*_, lv) in zip(alarms, dev, strict=True) if lv != EMERGENCY) / n_other
+        r, f = rates(params(t_em, 0.5, gate, k, similarity, v_try))
         print(f"  veto when {v_try} of {k} neighbours are not emergencies: recall {r:.3f}, false alarms {f:.3f}")
         # Like the rule gate: it may withdraw false alarms, never an emergency the model caught.
         if r >= recall and f < false:
