@@ -97,12 +97,23 @@ def compose(
     retriever: Retriever,
     max_sentences: int,
     settings: SelectionSettings | None = None,
+    article_order: list[str] | None = None,
 ) -> tuple[list[Picked], list[Citation]]:
-    """Choose the quoted units among ``ranked`` and build the numbered citations, most relevant first."""
+    """Choose the quoted units among ``ranked`` and build the numbered citations.
+
+    Citations follow ``article_order`` (the retrieval's article ranking) when
+    given, else the best unit's score. When units of two articles are quoted,
+    the retrieval's ranking, which weighs every passage of an article, names
+    the right article first more often than the single best unit does
+    (BENCHMARKS.md, citation order).
+    """
     settings = settings or SelectionSettings()
     picked = select(ranked, retriever, min(max_sentences, settings.max_units), settings)
     citations: list[Citation] = []
     order = list(dict.fromkeys(p.source for p in sorted(picked, key=lambda p: -p.score)))
+    if article_order:
+        rank = {source: i for i, source in enumerate(article_order)}
+        order.sort(key=lambda source: rank.get(source, len(rank)))
     for source in order:
         mine = sorted((p for p in picked if p.source == source), key=lambda p: p.unit.order)
         chunk = retriever.first_chunk(source)

@@ -332,7 +332,9 @@ class Bot:
         assert retriever is not None
         s = self.settings
         t = time.perf_counter()
-        picked, citations = compose(turn.ranked, retriever, s.max_sentences, self.calibration.selection)
+        assert turn.retrieval is not None
+        article_order = [source for source, _ in turn.retrieval.articles]
+        picked, citations = compose(turn.ranked, retriever, s.max_sentences, self.calibration.selection, article_order)
         turn.trace.timings["compose_ms"] = round((time.perf_counter() - t) * 1000, 3)
         turn.trace.quoted = [
             {"source": p.source, "sentence": p.sentence, "score": round(p.score, 4), "context": p.context}

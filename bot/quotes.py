@@ -9,7 +9,13 @@ sets (``bench/calibrate_quotes.py``, stored in the calibration file, :mod:`bot.c
 
 - the embedding model's query/passage similarity with the unit (units are
   embedded at build time, in context: title, section, lead-in);
-- the share of the question's specific terms in the unit and in its heading;
+- the share of the question's specific terms in the unit and in its heading,
+  weighted once by their rarity in the corpus and once by their rarity among
+  the candidate units: the treatment's name is rare in the corpus but in
+  every unit of its article, so only the second weighting tells the sentence
+  on pain from the one on contraindications that also names the treatment;
+- how far the unit's similarity stands above its own article's other units
+  (every unit is embedded with its article's title, which lifts them all);
 - the kind of fact asked for (how many, how long, how much, reimbursed, can
   I, why) against what the unit contains (numbers, durations, prices,
   negations and conditions), from ``bot/data/question_types.json``;
@@ -34,8 +40,8 @@ from index.units import ITEM, REFERENCE, ROW, Unit
 
 TYPES_FILE = Path(__file__).with_name("data") / "question_types.json"
 BASE_FEATURES = (
-    "dense", "dense_gap", "lex", "lex_heading", "lex_context", "article_share", "top_article", "section_dense",
-    "type_asked", "type_match", "is_item", "is_lead", "is_intro", "heading_question", "length",
+    "dense", "dense_gap", "dense_in_article", "lex", "lex_heading", "lex_context", "lex_local", "article_share",
+    "top_article", "section_dense", "type_asked", "type_match", "is_item", "is_lead", "is_intro", "heading_question", "length",
 )
 # The articles whose every unit is a candidate: the best few, not the whole corpus.
 CANDIDATE_ARTICLES = 3
@@ -144,10 +150,23 @@ def candidates(
         section_dense[key] = max(section_dense.get(key, 0.0), hit.dense)
     types = asked_types(question)
     kinds = question_types()
+    texts = [
+        units[row].text if units[row].lead < 0
+        else f"{retriever.unit_at(units[row].source, units[row].lead).text} {units[row].text}"
+        for row, _, _ in rows
+    ]
+    term_sets = [set(content_terms(text)) | set(content_terms(units[row].section or "")) for text, (row, _, _) in
+                 zip(texts, rows, strict=True)]
+    local = _local_weights(q.matched, term_sets)
+    local_total = sum(local.values()) or 1.0
+    by_article: dict[str, list[float]] = {}
+    for (row, _, _), d in zip(rows, dense, strict=True):
+        by_article.setdefault(units[row].source, []).append(float(d))
+    article_mean = {source: float(np.mean(ds)) for source, ds in by_article.items()}
     out: list[Candidate] = []
     for i, (row, rank, article_share) in enumerate(rows):
         unit = units[row]
-        text = unit.text if unit.lead < 0 else f"{retriever.unit_at(unit.source, unit.lead).text} {unit.text}"
+        text = texts[i]
         folded = _folded_words(text)
         given = {t for t in types if kinds[t].gives.search(folded)}
         matched = len(given)
@@ -156,10 +175,12 @@ def candidates(
             [
                 float(dense[i]),
                 float(dense[i]) - dense_max,
+                float(dense[i]) - article_mean[unit.source],
                 share(terms := set(content_terms(text))),
                 share(heading := set(content_terms(unit.section or ""))),
                 # A unit's topic is often only in its heading ("… nous préférons attendre avant de les intégrer").
                 share(terms | heading),
+                sum(w for term, w in local.items() if any(f in term_sets[i] for f in q.matched[term])) / local_total,
                 article_share,
                 float(rank == 0),
                 section_dense.get((unit.source, unit.section), 0.0),
@@ -176,6 +197,16 @@ def candidates(
         )
         out.append(Candidate(row, unit, feats))
     return out
+
+
+def _local_weights(matched: dict[str, list[str]], term_sets: list[set[str]]) -> dict[str, float]:
+    """Each question term's rarity among the candidate units (idf over them); 0 for a term none of them has."""
+    n = len(term_sets)
+    weights: dict[str, float] = {}
+    for term, forms in matched.items():
+        df = sum(1 for terms in term_sets if any(f in terms for f in forms))
+        weights[term] = math.log(1 + n / df) if df else 0.0
+    return weights
 
 
 def score(cands: list[Candidate], model: QuoteModel) -> list[Candidate]:
