@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.retrieval import Retrieval, Retriever
-from core.textnorm import content_terms, fold, split_words
+from core.textnorm import spaced_folded_words
 from index.units import ITEM, REFERENCE, ROW, Unit
 
 TYPES_FILE = Path(__file__).with_name("data") / "question_types.json"
@@ -90,13 +90,9 @@ def feature_names() -> tuple[str, ...]:
     return BASE_FEATURES + tuple(f"type_{name}" for name in question_types())
 
 
-def _folded_words(text: str) -> str:
-    return " " + " ".join(split_words(fold(text))) + " "
-
-
 def asked_types(question: str) -> list[str]:
     """The kinds of fact a question asks for (``quantity``, ``duration``…)."""
-    folded = _folded_words(question)
+    folded = spaced_folded_words(question)
     return [name for name, t in question_types().items() if t.asks.search(folded)]
 
 
@@ -150,13 +146,8 @@ def candidates(
         section_dense[key] = max(section_dense.get(key, 0.0), hit.dense)
     types = asked_types(question)
     kinds = question_types()
-    texts = [
-        units[row].text if units[row].lead < 0
-        else f"{retriever.unit_at(units[row].source, units[row].lead).text} {units[row].text}"
-        for row, _, _ in rows
-    ]
-    term_sets = [set(content_terms(text)) | set(content_terms(units[row].section or "")) for text, (row, _, _) in
-                 zip(texts, rows, strict=True)]
+    read = [retriever.unit_words(row) for row, _, _ in rows]
+    term_sets = [w.terms | w.heading for w in read]
     local = _local_weights(q.matched, term_sets)
     local_total = sum(local.values()) or 1.0
     by_article: dict[str, list[float]] = {}
@@ -166,9 +157,8 @@ def candidates(
     out: list[Candidate] = []
     for i, (row, rank, article_share) in enumerate(rows):
         unit = units[row]
-        text = texts[i]
-        folded = _folded_words(text)
-        given = {t for t in types if kinds[t].gives.search(folded)}
+        words = read[i]
+        given = {t for t in types if kinds[t].gives.search(words.folded)}
         matched = len(given)
         first_in_article = unit.section is None or unit.order < 2
         feats = np.array(
@@ -176,10 +166,10 @@ def candidates(
                 float(dense[i]),
                 float(dense[i]) - dense_max,
                 float(dense[i]) - article_mean[unit.source],
-                share(terms := set(content_terms(text))),
-                share(heading := set(content_terms(unit.section or ""))),
+                share(words.terms),
+                share(words.heading),
                 # A unit's topic is often only in its heading ("… nous préférons attendre avant de les intégrer").
-                share(terms | heading),
+                share(term_sets[i]),
                 sum(w for term, w in local.items() if any(f in term_sets[i] for f in q.matched[term])) / local_total,
                 article_share,
                 float(rank == 0),

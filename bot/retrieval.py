@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -25,13 +26,15 @@ import numpy as np
 from bot.lexicon import EN_FR, FR_SYNONYMS
 from bot.topics import uncovered_topics
 from core.strings import bounded_edit_distance
-from core.textnorm import content_terms, words
+from core.textnorm import content_terms, spaced_folded_words, words
 from index.chunking import Chunk
 from index.embedder import Embedder
 from index.store import IndexMismatch, LoadedIndex
 from index.units import Unit
 
 CANDIDATES = 50
+# Quotable units whose words are kept between questions (a few MB; the best articles' units recur).
+UNIT_WORDS_CACHE = 20_000
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,16 @@ class Retrieval:
     query_vector: Any = None
 
 
+@dataclass(frozen=True)
+class UnitWords:
+    """A quotable unit's text (with its lead-in), its keyword terms and its heading's, and its folded words."""
+
+    text: str
+    terms: frozenset[str]
+    heading: frozenset[str]
+    folded: str
+
+
 class Retriever:
     """Search over one loaded index version. Read-only.
 
@@ -117,6 +130,22 @@ class Retriever:
         self.by_prefix = lexical.by_prefix
         self.article_lang = lexical.article_lang
         self.bm25 = lexical.bm25
+        # Read lazily, not at load (loading computes nothing proportional to the corpus), and bounded.
+        self._unit_words = lru_cache(maxsize=UNIT_WORDS_CACHE)(self._read_unit)
+
+    def unit_words(self, row: int) -> UnitWords:
+        """The words of the unit at ``row`` as the quote scorer reads them; kept for the next questions."""
+        return self._unit_words(row)
+
+    def _read_unit(self, row: int) -> UnitWords:
+        unit = self.loaded.units[row]
+        text = unit.text if unit.lead < 0 else f"{self.unit_at(unit.source, unit.lead).text} {unit.text}"
+        return UnitWords(
+            text=text,
+            terms=frozenset(content_terms(text)),
+            heading=frozenset(content_terms(unit.section or "")),
+            folded=spaced_folded_words(text),
+        )
 
     def chunk_terms(self, row: int) -> set[str]:
         """The keyword terms of the passage at ``row``."""

@@ -174,3 +174,8 @@ def detect_language(text: str) -> str:
         return guess
     # A guess on a few words with no stop word at all is noise ("microneedling retinol").
     return guess if len(ws) >= 3 else "fr"
+
+
+def spaced_folded_words(text: str) -> str:
+    """Folded words joined by single spaces, with a space at each end: patterns can match whole words."""
+    return " " + " ".join(split_words(fold(text))) + " "

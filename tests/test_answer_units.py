@@ -151,3 +151,32 @@ def test_a_list_item_is_scored_with_its_own_articles_lead_in(tmp_path):
     values = dict(zip(feature_names(), item.features, strict=True))
     assert values["type_permission"] == 1.0 and values["type_price"] == 0.0
     assert np.isfinite(item.features).all()
+
+
+def test_a_units_words_are_read_once_and_match_its_text(tmp_path):
+    """The quote scorer reads each unit's words once per index version, not once per question."""
+    from bot.engine import Bot
+    from core.textnorm import content_terms
+    from index.build import sync_index
+    from index.embedder import HashingEmbedder
+
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "peeling.md").write_text(
+        "---\ntitle: Peeling\n---\n## Contre-indications\n\n"
+        "Le peeling n'est pas réalisé dans les cas suivants :\n\n- grossesse ;\n- herpès en poussée.\n",
+        encoding="utf-8",
+    )
+    settings = make_settings(tmp_path, content)
+    embedder = HashingEmbedder(64)
+    sync_index(settings, embedder=embedder, full=True)
+    retriever = Bot(settings, embedder=embedder).retriever
+    units = retriever.loaded.units
+    row = next(i for i in range(len(units)) if units[i].lead >= 0)
+    unit = units[row]
+    words = retriever.unit_words(row)
+    assert retriever.unit_words(row) is words
+    assert words.text == f"{retriever.unit_at(unit.source, unit.lead).text} {unit.text}"
+    assert "herp" in " ".join(words.terms) or "gross" in " ".join(words.terms)
+    assert words.terms == frozenset(content_terms(words.text))
+    assert words.heading == frozenset(content_terms("Contre-indications"))
