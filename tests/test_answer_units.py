@@ -96,27 +96,30 @@ def test_since_marks_the_present_unless_months_or_years_follow():
     assert not says_now("I've had this scar since 2019")
 
 
-def test_an_english_question_prefers_the_article_written_in_english(tmp_path):
+def _bot_over(tmp_path, articles: dict[str, str]):
+    """A bot over a small folder of articles, indexed with the fake embedder."""
     from bot.engine import Bot
     from index.build import sync_index
     from index.embedder import HashingEmbedder
 
     content = tmp_path / "content"
     content.mkdir()
-    (content / "fr.md").write_text(
-        "---\ntitle: Paiement\nlang: fr\n---\n## Moyens de paiement\n\n"
-        "Le paiement se fait par carte bancaire ou par chèque à la fin de la consultation.\n",
-        encoding="utf-8",
-    )
-    (content / "en.md").write_text(
-        "---\ntitle: Payment for international patients\nlang: en\n---\n## Payment\n\n"
-        "Payment is made by card or cheque at the end of the consultation.\n",
-        encoding="utf-8",
-    )
+    for name, text in articles.items():
+        (content / name).write_text(text, encoding="utf-8")
     settings = make_settings(tmp_path, content)
     embedder = HashingEmbedder(64)
     sync_index(settings, embedder=embedder, full=True)
-    answer = Bot(settings, embedder=embedder).ask("How can I pay for the consultation, card or cheque?")
+    return Bot(settings, embedder=embedder)
+
+
+def test_an_english_question_prefers_the_article_written_in_english(tmp_path):
+    bot = _bot_over(tmp_path, {
+        "fr.md": "---\ntitle: Paiement\nlang: fr\n---\n## Moyens de paiement\n\n"
+                 "Le paiement se fait par carte bancaire ou par chèque à la fin de la consultation.\n",
+        "en.md": "---\ntitle: Payment for international patients\nlang: en\n---\n## Payment\n\n"
+                 "Payment is made by card or cheque at the end of the consultation.\n",
+    })
+    answer = bot.ask("How can I pay for the consultation, card or cheque?")
     assert answer.status == "answered", answer.reason
     assert answer.citations[0].source == "en.md"
     assert "written in French" not in answer.answer
@@ -155,22 +158,12 @@ def test_a_list_item_is_scored_with_its_own_articles_lead_in(tmp_path):
 
 def test_a_units_words_are_read_once_and_match_its_text(tmp_path):
     """The quote scorer reads each unit's words once per index version, not once per question."""
-    from bot.engine import Bot
     from core.textnorm import content_terms
-    from index.build import sync_index
-    from index.embedder import HashingEmbedder
 
-    content = tmp_path / "content"
-    content.mkdir()
-    (content / "peeling.md").write_text(
-        "---\ntitle: Peeling\n---\n## Contre-indications\n\n"
-        "Le peeling n'est pas réalisé dans les cas suivants :\n\n- grossesse ;\n- herpès en poussée.\n",
-        encoding="utf-8",
-    )
-    settings = make_settings(tmp_path, content)
-    embedder = HashingEmbedder(64)
-    sync_index(settings, embedder=embedder, full=True)
-    retriever = Bot(settings, embedder=embedder).retriever
+    retriever = _bot_over(tmp_path, {
+        "peeling.md": "---\ntitle: Peeling\n---\n## Contre-indications\n\n"
+                      "Le peeling n'est pas réalisé dans les cas suivants :\n\n- grossesse ;\n- herpès en poussée.\n",
+    }).retriever
     units = retriever.loaded.units
     row = next(i for i in range(len(units)) if units[i].lead >= 0)
     unit = units[row]
