@@ -159,9 +159,9 @@ class Retriever:
         """Rows in ``loaded.units`` of an article's units, in article order."""
         return self.lexical.unit_rows(source)
 
-    def ngram_scores(self, qv: Any) -> np.ndarray:
-        """Cosine similarity of a transformed text to every chunk on character n-grams (rows are normalised)."""
-        return self.lexical.ngram_scores(qv)
+    def ngram_scores_at(self, query: Any, rows: np.ndarray) -> np.ndarray:
+        """Cosine similarity on character n-grams of a question to the passages at ``rows``."""
+        return self.lexical.ngram_scores_at(query, rows)
 
     def unit_at(self, source: str, order: int) -> Unit:
         """The unit at ``order`` in an article (``lead`` and ``depends`` are such article orders)."""
@@ -270,9 +270,12 @@ class Retriever:
             else:
                 rankings["keyword"] = []
             ngram_query = self.lexical.ngram_query(question)
-            ng = self.ngram_scores(ngram_query)
-            top = _top(ng, k)
-            rankings["ngram"] = [(int(r), float(ng[r])) for r in top if ng[r] > 0]
+            # The n-gram similarity re-ranks the passages the two other searches found (spelling
+            # variants the keyword match missed); it does not search the whole corpus.
+            found = np.array(sorted({r for name in ("dense", "keyword") for r, _ in rankings[name]}), dtype=np.int64)
+            ng = self.ngram_scores_at(ngram_query, found)
+            top = _top(ng, min(k, len(ng))) if len(ng) else []
+            rankings["ngram"] = [(int(found[i]), float(ng[i])) for i in top if ng[i] > 0]
         t3 = time.perf_counter()
         timings["search_ms"] = (t3 - t2 + t1 - t0) * 1000
         hits = self._fuse(rankings)

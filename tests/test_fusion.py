@@ -88,7 +88,7 @@ def _rig(retriever: Retriever, dense: list[int], keyword: dict[int, float], ngra
 
     retriever.loaded.faiss_index = _Dense(dense)
     retriever.keyword_scores = lambda tokens: scores(keyword)
-    retriever.ngram_scores = lambda qv: scores(ngram)
+    retriever.ngram_scores_at = lambda qv, rows: scores(ngram)[rows]
 
 
 def _rows(retriever: Retriever, source: str) -> list[int]:

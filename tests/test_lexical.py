@@ -129,6 +129,19 @@ def test_ngram_query_is_scikit_learns_transform_bit_for_bit(settings):
             np.testing.assert_array_equal(scores, np.asarray(matrix[:, expected.indices] @ expected.data).ravel())
 
 
+def test_ngram_scores_at_some_passages_equal_the_full_scores_there(settings):
+    lexical = load_current(settings.index_dir).lexical
+    rng = np.random.default_rng(0)
+    n = lexical.n_rows
+    for question in QUESTIONS:
+        query = lexical.ngram_query(question)
+        full = lexical.ngram_scores(query)
+        rows = rng.choice(n, size=min(n, 7), replace=False)  # unsorted, as the searches return them
+        np.testing.assert_array_equal(lexical.ngram_scores_at(query, rows), full[rows])
+        assert lexical.ngram_scores_at(query, np.array([], dtype=np.int64)).shape == (0,)
+    assert lexical.ngram_scores_at(lexical.ngram_query("zzqx"), np.arange(n)).sum() == 0
+
+
 def test_an_index_of_an_older_release_is_refused_then_updated_without_embedding(settings):
     loaded = load_current(settings.index_dir)
     manifest_path = loaded.path / MANIFEST_FILE
