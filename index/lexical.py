@@ -44,6 +44,9 @@ CHUNK_TERMS_INDPTR = "chunk_terms.indptr.npy"
 CHUNK_TERMS_IDS = "chunk_terms.ids.npy"
 UNIT_ROWS_FILE = "unit_rows.npy"
 NGRAM_VOCAB = "ngram.vocabulary.npy"
+# An n-gram in at most this many passages is added whole when only some passages are scored; in more, the
+# wanted passages are looked up (the cheaper of the two on this machine, measured with bench_replica).
+SHORT_POSTINGS = 2048
 NGRAM_IDF = "ngram.idf.npy"
 NGRAM_DATA = "ngram.data.npy"
 NGRAM_INDICES = "ngram.indices.npy"
@@ -300,28 +303,29 @@ class LexicalIndex:
     def ngram_scores_at(self, query: NgramQuery, rows: np.ndarray) -> np.ndarray:
         """:meth:`ngram_scores` for the passages at ``rows`` only, equal to the full scores there.
 
-        Each column's passages are sorted, so a binary search finds the
-        candidates in it: a question costs a few hundred searches instead of
-        reading every posting of every n-gram it contains (at 100,000 passages
-        the common n-grams alone are most of the matrix, and every page read
-        stays in the process's memory).
+        A short column is added whole, as the full scan does; in a long one
+        (a common n-gram, most of the matrix at 100,000 passages, and every
+        page read stays in the process's memory) a binary search finds the
+        wanted passages, since each column's passages are sorted. Both add into
+        one array in column order, so the wanted passages' sums are the full
+        scan's, bit for bit.
         """
         rows = np.asarray(rows, dtype=np.int64)
-        order = np.argsort(rows, kind="stable")
-        wanted = rows[order]
-        scores = np.zeros(len(rows), dtype=np.float32)
+        wanted = np.sort(rows)
+        scores = np.zeros(self.n_rows, dtype=np.float32)
         if not len(rows):
-            return scores
+            return scores[:0]
         for column, weight in zip(query.indices.tolist(), query.data, strict=True):
             start, end = int(self._indptr[column]), int(self._indptr[column + 1])
-            if start >= end:
+            if end - start <= SHORT_POSTINGS:
+                if start < end:
+                    scores[self._indices[start:end]] += self._data[start:end] * weight
                 continue
             postings = self._indices[start:end]
             at = np.minimum(np.searchsorted(postings, wanted), end - start - 1)
             found = postings[at] == wanted
-            if found.any():
-                scores[order[found]] += self._data[start:end][at[found]] * weight
-        return scores
+            scores[wanted[found]] += self._data[start:end][at[found]] * weight
+        return scores[rows]
 
 
 class StoredBM25:

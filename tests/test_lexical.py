@@ -129,7 +129,11 @@ def test_ngram_query_is_scikit_learns_transform_bit_for_bit(settings):
             np.testing.assert_array_equal(scores, np.asarray(matrix[:, expected.indices] @ expected.data).ravel())
 
 
-def test_ngram_scores_at_some_passages_equal_the_full_scores_there(settings):
+@pytest.mark.parametrize("short", [0, 1, 10**9])  # every column looked up, the longer ones, none
+def test_ngram_scores_at_some_passages_equal_the_full_scores_there(settings, monkeypatch, short):
+    import index.lexical
+
+    monkeypatch.setattr(index.lexical, "SHORT_POSTINGS", short)
     lexical = load_current(settings.index_dir).lexical
     rng = np.random.default_rng(0)
     n = lexical.n_rows
