@@ -3,7 +3,8 @@
 Fitted only on the tuned eval sets given on the command line (by default the
 eval set and the calibration set); the blind sets are never read here.
 
-1. Fusion weights: a small grid, chosen for article hit@1 on the tuned sets.
+1. Fusion weights: a small grid, chosen for article hit@1 on the tuned sets; then the bonus of an
+   article written in the question's language, on those weights.
 2. Quote scorer: every quotable unit of the best articles is a row (its
    features from :mod:`bot.quotes`), labelled 1 when it contains one of the
    case's expected quotes. The weights are fitted *per question*: a softmax
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FILES = [ROOT / "tests/eval/questions.jsonl", ROOT / "tests/eval/calibration.jsonl"]
 MAX_MEDIAN_CHARS = 500
 L2_GRID = (1.0, 3.0, 10.0, 30.0)
+LANGUAGE_BONUS_GRID = (0.0, 0.1, 0.25, 0.5, 1.0)
 # The selection the cross-validated estimate quotes with (the one fitted last time), so scorers compare alike.
 REFERENCE_SELECTION = SelectionSettings(keep_ratio=0.0, other_article_ratio=0.5, max_chars=500, max_units=4)
 
@@ -81,8 +84,18 @@ def fit_fusion(groups: list[tuple[Bot, list]]) -> FusionSettings:
         hits = sum(bool(r.articles) and r.articles[0][0] in c.expected_sources for c, _, r, _, _ in rows) / n_cases
         if hits > best_hits + 1e-9:
             best, best_hits = fusion, hits
-    print(f"fusion: {best} — tuned-set article hit@1 {best_hits:.3f}")
-    return best
+    # Then the same-language bonus, on those weights: the largest value with the best hit@1, so that an
+    # article in the question's language wins a near tie without outranking one that answers.
+    chosen = best
+    for bonus in LANGUAGE_BONUS_GRID:
+        fusion = replace(best, same_language_bonus=bonus)
+        rows = prepared(groups, fusion)
+        hits = sum(bool(r.articles) and r.articles[0][0] in c.expected_sources for c, _, r, _, _ in rows) / n_cases
+        print(f"  same-language bonus {bonus:g}: hit@1 {hits:.3f}")
+        if hits >= best_hits - 1e-9:
+            chosen, best_hits = fusion, hits
+    print(f"fusion: {chosen} — tuned-set article hit@1 {best_hits:.3f}")
+    return chosen
 
 
 def unit_rows(rows):
