@@ -39,9 +39,18 @@ class Rule:
     needs: tuple[re.Pattern[str], ...] = ()
     must_fire: tuple[str, ...] = ()
     must_not_fire: tuple[str, ...] = ()
+    # Words that, just before the sign, say it is absent ("pas de cloques"); None: every mention counts.
+    negation: re.Pattern[str] | None = None
 
     def fires(self, text: str) -> bool:
-        return bool(self.pattern.search(text)) and all(n.search(text) for n in self.needs)
+        return self._sign_present(text) and all(n.search(text) for n in self.needs)
+
+    def _sign_present(self, text: str) -> bool:
+        """The rule's sign is mentioned at least once without a negation just before it."""
+        for m in self.pattern.finditer(text):
+            if self.negation is None or not self.negation.search(text, 0, m.start() + 1):
+                return True
+        return False
 
     def matched(self, text: str) -> list[str]:
         """The words of normalised ``text`` that made the rule fire (its pattern's, then each need's)."""
@@ -81,7 +90,20 @@ def _compile(patterns: list[str], groups: dict[str, list[str]], where: str) -> r
         raise RulesFileError(f"{where}: bad regular expression ({exc})") from exc
 
 
-def _rule(entry: dict, groups: dict[str, list[str]], where: str, fire: str = "must_fire") -> Rule:
+def _negation(words: list[str], where: str) -> re.Pattern[str] | None:
+    """A pattern matching a negation, then at most one word, at the end of the text before a sign."""
+    if not words:
+        return None
+    try:
+        return re.compile("(?:^| )(?:" + "|".join(f"(?:{w})" for w in words) + r")(?: [a-z0-9]+)? ?$")
+    except re.error as exc:
+        raise RulesFileError(f"{where}: negations: {exc}") from exc
+
+
+def _rule(
+    entry: dict, groups: dict[str, list[str]], where: str, fire: str = "must_fire",
+    negation: re.Pattern[str] | None = None,
+) -> Rule:
     miss = "must_not_fire" if fire == "must_fire" else "must_not_match"
     if not entry.get(fire) or not entry.get(miss):
         raise RulesFileError(f"{where}: needs examples in '{fire}' and '{miss}'")
@@ -92,6 +114,7 @@ def _rule(entry: dict, groups: dict[str, list[str]], where: str, fire: str = "mu
         needs=tuple(_compile(group, groups, f"{where} needs") for group in entry.get("needs", [])),
         must_fire=tuple(entry[fire]),
         must_not_fire=tuple(entry[miss]),
+        negation=negation,
     )
 
 
@@ -104,13 +127,14 @@ def load_rule_book(emergency_file: Path = EMERGENCY_RULES_FILE, request_file: Pa
     except (OSError, json.JSONDecodeError) as exc:
         raise RulesFileError(f"cannot read the rules: {exc}") from exc
     groups = em.get("groups", {})
+    negation = _negation(em.get("negations", []), emergency_file.name)
     rules, names = [], set()
     for number, entry in enumerate(em.get("rules", []), 1):
         where = f"{emergency_file.name} rule {number} ({entry.get('name', '?')})"
         if not entry.get("name") or entry["name"] in names or not entry.get("category"):
             raise RulesFileError(f"{where}: needs a unique 'name' and a 'category'")
         names.add(entry["name"])
-        rules.append(_rule(entry, groups, where))
+        rules.append(_rule(entry, groups, where, negation=negation))
     requests = {
         name: _rule({"name": name, **entry}, {}, f"{request_file.name} {name}", fire="must_match")
         for name, entry in rq.get("requests", {}).items()

@@ -214,6 +214,11 @@ def _says_now(norm: str) -> bool:
     return not any(markers[k].search(norm) for k in ("figure_of_speech", *DISTANCES))
 
 
+def _reassured(norm: str) -> bool:
+    """The message says the alarming signs are absent or over ("pas de douleur", "no blisters", "it's gone")."""
+    return bool(_context()["reassured"].search(norm))
+
+
 class TriageChecker:
     """Both nets; built once per process."""
 
@@ -248,6 +253,10 @@ class TriageChecker:
         gated = rule is not None and vector is not None and params is not None and p < params.rule_gate
         if rule and distance is None and not gated:
             return Triage(EMERGENCY, rule_category(rule) or category, rule, "rules", p)
+        if level in (EMERGENCY, CAUTION) and not rule and _reassured(norm or normalise_for_rules(text)):
+            # The patient says the alarming signs are absent or over: the semantic net alone does not
+            # raise the alarm; the caution box still says what to do if it happens now.
+            return Triage(CAUTION, category, None, "semantic+reassured", p)
         if level == EMERGENCY:
             return Triage(EMERGENCY, category, None, net, p)
         if level == CAUTION and _says_now(norm):

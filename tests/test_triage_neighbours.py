@@ -97,3 +97,20 @@ def test_the_shipped_calibration_finds_its_exemplars():
     if triage.neighbours:
         assert triage.neighbour_vectors is not None and triage.neighbour_vectors.shape[1] == len(triage.emergency_weights)
         assert triage.neighbour_emergency is not None and len(triage.neighbour_emergency) == len(triage.neighbour_vectors)
+
+
+def test_a_patient_who_says_the_signs_are_absent_gets_a_caution_not_the_alarm():
+    """The semantic net alone does not raise the alarm when the message says the signs are absent or over."""
+    from bot.triage import CAUTION
+
+    checker = TriageChecker(_params(3))
+    near = _unit(1, 0.01, 0.01)  # all three nearest exemplars are emergencies
+    assert checker.check("mes lèvres sont gonflées ce matin", near).level == EMERGENCY
+    for text in ("mes lèvres sont gonflées ce matin, pas de douleur", "lips swollen this morning, no pain, normal colour",
+                 "j'avais des fourmillements dans la lèvre, c'est parti"):
+        triage = checker.check(text, near)
+        assert (triage.level, triage.net) == (CAUTION, "semantic+reassured"), text
+    # A rule that fires on a sign which is not negated still raises the alarm.
+    assert checker.check("pas de douleur mais la peau de ma lèvre devient blanche après l'injection", near).level == EMERGENCY
+    # "It's gone" only reassures when the thing itself is gone, not a redness that has gone past a line.
+    assert checker.check("the redness has gone past the line I drew, it's gone way further", near).level == EMERGENCY
