@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -148,7 +149,8 @@ def candidates(
     kinds = question_types()
     read = [retriever.unit_words(row) for row, _, _ in rows]
     term_sets = [w.terms | w.heading for w in read]
-    local = _local_weights(q.matched, term_sets)
+    present = [[term for term, forms in q.matched.items() if any(f in terms for f in forms)] for terms in term_sets]
+    local = _local_weights(q.matched, present)
     local_total = sum(local.values()) or 1.0
     by_article: dict[str, list[float]] = {}
     for (row, _, _), d in zip(rows, dense, strict=True):
@@ -170,7 +172,7 @@ def candidates(
                 share(words.heading),
                 # A unit's topic is often only in its heading ("… nous préférons attendre avant de les intégrer").
                 share(term_sets[i]),
-                sum(w for term, w in local.items() if any(f in term_sets[i] for f in q.matched[term])) / local_total,
+                sum(local[term] for term in present[i]) / local_total,
                 article_share,
                 float(rank == 0),
                 section_dense.get((unit.source, unit.section), 0.0),
@@ -189,14 +191,11 @@ def candidates(
     return out
 
 
-def _local_weights(matched: dict[str, list[str]], term_sets: list[set[str]]) -> dict[str, float]:
-    """Each question term's rarity among the candidate units (idf over them); 0 for a term none of them has."""
-    n = len(term_sets)
-    weights: dict[str, float] = {}
-    for term, forms in matched.items():
-        df = sum(1 for terms in term_sets if any(f in terms for f in forms))
-        weights[term] = math.log(1 + n / df) if df else 0.0
-    return weights
+def _local_weights(matched: dict[str, list[str]], present: list[list[str]]) -> dict[str, float]:
+    """Each question term's rarity among the candidate units (idf over them; ``present``: the terms each
+    unit holds); 0 for a term none of them has."""
+    df = Counter(term for terms in present for term in terms)
+    return {term: math.log(1 + len(present) / df[term]) if df[term] else 0.0 for term in matched}
 
 
 def score(cands: list[Candidate], model: QuoteModel) -> list[Candidate]:
