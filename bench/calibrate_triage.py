@@ -11,7 +11,8 @@ chosen on the development sets (``tests/eval/emergency_dev.jsonl`` and
 rules, exactly as the bot combines them, with the rule gate. The red-team set is never read here.
 
 The emergency threshold maximises MISS_COST × recall minus the false-alarm rate
-(printed with the whole curve); the caution threshold maximises accuracy on caution vs normal, a box on an ordinary message
+(printed with the whole curve) among the thresholds that give none of the tuned sets' ordinary
+patient questions the emergency message (a test asks the same of the eval set); the caution threshold maximises accuracy on caution vs normal, a box on an ordinary message
 counting twice.
 
 Usage:
@@ -146,6 +147,11 @@ def main() -> None:
     n_em = sum(level == EMERGENCY for *_, level in dev)
     n_other = len(dev) - n_em
 
+    ordinary_messages = [(text, embedder.encode_query(text)) for text in (clean_input(r["text"]) for r in ordinary)]
+
+    def ordinary_alarms(p: SemanticParams) -> int:
+        return sum(checker.check(text, v, p).level == EMERGENCY for text, v in ordinary_messages)
+
     def rates(p: SemanticParams) -> tuple[float, float]:
         """Recall on the development emergencies and false-alarm rate on the rest, rules included."""
         alarms = [checker.check(text, v, p).level == EMERGENCY for text, v, _ in dev]
@@ -167,6 +173,8 @@ def main() -> None:
         # recall, then the smaller gate.
         objective = (round(MISS_COST * recall - false, 6), recall, -gate)
         if best is None or objective > best[0]:
+            if ordinary_alarms(params(t_em, 0.5, gate)):
+                continue  # a patient's ordinary question of the tuned sets must never get the emergency message
             best = (objective, t_em, gate, recall, false)
     _, t_em, gate, recall, false = best
     k, similarity = 0, 0.0
@@ -197,11 +205,7 @@ def main() -> None:
         if best_c is None or score > best_c[0] + 1e-9:
             best_c = (score, float(t_s))
     final = params(t_em, best_c[1], gate, k, similarity, veto)
-    ordinary_alarms = sum(
-        checker.check(clean_input(r["text"]), embedder.encode_query(clean_input(r["text"])), final).level == EMERGENCY
-        for r in ordinary
-    )
-    print(f"alarms on the tuned sets' ordinary questions (in training): {ordinary_alarms} of {len(ordinary)}")
+    print(f"alarms on the tuned sets' ordinary questions (in training): {ordinary_alarms(final)} of {len(ordinary)}")
     held_out = [clean_input(c.question) for path in HELD_OUT_ORDINARY for c in load_cases(path) if c.expected_status != EMERGENCY]
     held_out_alarms = [t for t in held_out if checker.check(t, embedder.encode_query(t), final).level == EMERGENCY]
     print(f"alarms on ordinary questions not fitted on: {len(held_out_alarms)} of {len(held_out)}")
