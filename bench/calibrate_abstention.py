@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.common import bot_per_index, file_and_index
 from bot.abstain import FEATURES
 from bot.calibration import CALIBRATION_FILE, write_section
 from bot.engine import Bot
@@ -82,16 +83,10 @@ def main() -> None:
     parser.add_argument("--check", type=Path)
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
-    bot = Bot(load_settings())
-    bots = {"": bot}
-
-    def bot_for(index_dir: str) -> Bot:
-        if index_dir not in bots:
-            bots[index_dir] = Bot(load_settings(index_dir=Path(index_dir)))
-        return bots[index_dir]
-
+    bot_for = bot_per_index(load_settings())
+    bot = bot_for("")
     # Calibration sees the pipeline as patients do: fusion and quote scorer as fitted.
-    specs = [(Path(f.split("=", 1)[0]), f.split("=", 1)[1] if "=" in f else "") for f in args.files]
+    specs = [file_and_index(f) for f in args.files]
     rows = [feature_rows(bot_for(index_dir), path) for path, index_dir in specs]
     x = np.concatenate([r[0] for r in rows])
     y = np.concatenate([r[1] for r in rows])

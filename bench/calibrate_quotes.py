@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.common import bot_per_index, file_and_index
 from bench.query_cache import CachedEmbedder
 from bot.calibration import CALIBRATION_FILE, write_section
 from bot.compose import SelectionSettings, join_units, select
@@ -74,14 +75,19 @@ def prepared(groups: list[tuple[Bot, list]], fusion: FusionSettings):
     return out
 
 
+def article_hit1(groups: list[tuple[Bot, list]], fusion: FusionSettings, n_cases: int) -> float:
+    """Share of the cases whose first article is an expected one, under these fusion settings."""
+    rows = prepared(groups, fusion)
+    return sum(bool(r.articles) and r.articles[0][0] in c.expected_sources for c, _, r, _, _ in rows) / n_cases
+
+
 def fit_fusion(groups: list[tuple[Bot, list]]) -> FusionSettings:
     n_cases = sum(len(cases) for _, cases in groups)
     best, best_hits = FusionSettings(), -1.0
     grid = itertools.product([0.5, 1.0, 1.5, 2.0], [0.5, 1.0, 1.3], [0.25, 0.5], [5.0, 10.0, 30.0])
     for dense, keyword, ngram, k in grid:
         fusion = FusionSettings(rrf_k=k, weights={"dense": dense, "keyword": keyword, "ngram": ngram})
-        rows = prepared(groups, fusion)
-        hits = sum(bool(r.articles) and r.articles[0][0] in c.expected_sources for c, _, r, _, _ in rows) / n_cases
+        hits = article_hit1(groups, fusion, n_cases)
         if hits > best_hits + 1e-9:
             best, best_hits = fusion, hits
     # Then the same-language bonus, on those weights: the largest value with the best hit@1, so that an
@@ -89,8 +95,7 @@ def fit_fusion(groups: list[tuple[Bot, list]]) -> FusionSettings:
     chosen = best
     for bonus in LANGUAGE_BONUS_GRID:
         fusion = replace(best, same_language_bonus=bonus)
-        rows = prepared(groups, fusion)
-        hits = sum(bool(r.articles) and r.articles[0][0] in c.expected_sources for c, _, r, _, _ in rows) / n_cases
+        hits = article_hit1(groups, fusion, n_cases)
         print(f"  same-language bonus {bonus:g}: hit@1 {hits:.3f}")
         if hits >= best_hits - 1e-9:
             chosen, best_hits = fusion, hits
@@ -181,14 +186,8 @@ def main() -> None:
     args = parser.parse_args()
     settings = load_settings(**({"index_dir": args.index_dir} if args.index_dir else {}))
     embedder = CachedEmbedder(load_embedder(settings.embedding_model))
-    bots: dict[str, Bot] = {}
-
-    def bot_for(index_dir: str) -> Bot:
-        if index_dir not in bots:
-            bots[index_dir] = Bot(settings if not index_dir else load_settings(index_dir=Path(index_dir)), embedder=embedder)
-        return bots[index_dir]
-
-    specs = [(Path(f.split("=", 1)[0]), f.split("=", 1)[1] if "=" in f else "") for f in args.files]
+    bot_for = bot_per_index(settings, embedder)
+    specs = [file_and_index(f) for f in args.files]
     case_groups = [(bot_for(index_dir), answerable(path)) for path, index_dir in specs]
     cases = [c for _, group in case_groups for c in group]
     print(f"{len(cases)} answerable cases with expected quotes in {', '.join(p.name for p, _ in specs)}")

@@ -286,29 +286,18 @@ class LexicalIndex:
             data = (data.astype(np.float64) / math.sqrt(total)).astype(np.float32)
         return NgramQuery(indices, data)
 
-    def ngram_scores(self, query: NgramQuery) -> np.ndarray:
-        """Cosine similarity on character n-grams of a query to every passage (rows are normalised).
+    def ngram_scores_at(self, query: NgramQuery, rows: np.ndarray) -> np.ndarray:
+        """Cosine similarity on character n-grams of a query to the passages at ``rows`` (rows are normalised).
 
         Reads only the query's columns (a question touches a few hundred
         n-grams) and adds them column by column in float32: the same
-        operations, in the same order, as SciPy's sparse product, without importing it.
-        """
-        scores = np.zeros(self.n_rows, dtype=np.float32)
-        for column, weight in zip(query.indices.tolist(), query.data, strict=True):
-            start, end = int(self._indptr[column]), int(self._indptr[column + 1])
-            if start < end:
-                scores[self._indices[start:end]] += self._data[start:end] * weight
-        return scores
-
-    def ngram_scores_at(self, query: NgramQuery, rows: np.ndarray) -> np.ndarray:
-        """:meth:`ngram_scores` for the passages at ``rows`` only, equal to the full scores there.
-
-        A short column is added whole, as the full scan does; in a long one
+        operations, in the same order, as SciPy's sparse product, without
+        importing it. A short column is added whole; in a long one
         (a common n-gram, most of the matrix at 100,000 passages, and every
         page read stays in the process's memory) a binary search finds the
         wanted passages, since each column's passages are sorted. Both add into
-        one array in column order, so the wanted passages' sums are the full
-        scan's, bit for bit.
+        one array in column order, so the wanted passages' sums are those of a
+        scan of every passage, bit for bit.
         """
         rows = np.asarray(rows, dtype=np.int64)
         wanted = np.sort(rows)

@@ -106,17 +106,22 @@ def test_stored_statistics_match_the_passages(settings):
         )
 
 
-def test_ngram_query_is_scikit_learns_transform_bit_for_bit(settings):
+def _scikit_learn_ngrams(loaded):
+    """The vectorizer and passage matrix scikit-learn builds from the same passages."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     from core.textnorm import fold
 
-    loaded = load_current(settings.index_dir)
-    texts = [c.embedding_text for c in loaded.chunks]
     vectorizer = TfidfVectorizer(
         analyzer="char_wb", ngram_range=NGRAM_RANGE, preprocessor=fold, sublinear_tf=True, min_df=1, dtype=np.float32
     )
-    matrix = vectorizer.fit_transform(texts).tocsc()
+    return vectorizer, vectorizer.fit_transform([c.embedding_text for c in loaded.chunks]).tocsc()
+
+
+def test_ngram_query_is_scikit_learns_transform_bit_for_bit(settings):
+    loaded = load_current(settings.index_dir)
+    texts = [c.embedding_text for c in loaded.chunks]
+    vectorizer, matrix = _scikit_learn_ngrams(loaded)
     lexical = loaded.lexical
     for question in QUESTIONS + texts[:5] + [t[::-1] for t in texts[:3]]:
         assert char_wb_ngrams(question) == vectorizer.build_analyzer()(question)
@@ -124,22 +129,25 @@ def test_ngram_query_is_scikit_learns_transform_bit_for_bit(settings):
         got = lexical.ngram_query(question)
         np.testing.assert_array_equal(got.indices, expected.indices)
         np.testing.assert_array_equal(got.data, expected.data)
-        scores = lexical.ngram_scores(got)
+        scores = lexical.ngram_scores_at(got, np.arange(lexical.n_rows))
         if expected.nnz:
             np.testing.assert_array_equal(scores, np.asarray(matrix[:, expected.indices] @ expected.data).ravel())
 
 
 @pytest.mark.parametrize("short", [0, 1, 10**9])  # every column looked up, the longer ones, none
-def test_ngram_scores_at_some_passages_equal_the_full_scores_there(settings, monkeypatch, short):
+def test_ngram_scores_at_some_passages_equal_scikit_learns_there(settings, monkeypatch, short):
     import index.lexical
 
     monkeypatch.setattr(index.lexical, "SHORT_POSTINGS", short)
-    lexical = load_current(settings.index_dir).lexical
+    loaded = load_current(settings.index_dir)
+    lexical = loaded.lexical
+    vectorizer, matrix = _scikit_learn_ngrams(loaded)
     rng = np.random.default_rng(0)
     n = lexical.n_rows
     for question in QUESTIONS:
         query = lexical.ngram_query(question)
-        full = lexical.ngram_scores(query)
+        expected = vectorizer.transform([question])
+        full = np.asarray(matrix[:, expected.indices] @ expected.data).ravel()
         rows = rng.choice(n, size=min(n, 7), replace=False)  # unsorted, as the searches return them
         np.testing.assert_array_equal(lexical.ngram_scores_at(query, rows), full[rows])
         assert lexical.ngram_scores_at(query, np.array([], dtype=np.int64)).shape == (0,)
