@@ -1,14 +1,14 @@
-"""The keyword and character n-gram indexes, built with a version and loaded by memory-mapping.
+"""The keyword and character n-gram indexes, built with a version and read on demand.
 
 Everything the retriever needs besides the vectors is computed here once, when
 a version is written, and stored in its ``lexical/`` folder: the BM25 index on
 French stems (bm25s, saved with its own ``save``), the character 3–5-gram
-TF-IDF matrix stored by column, the vocabulary with passage and article
+TF-IDF matrix stored by passage, the vocabulary with passage and article
 document frequencies, the words of the corpus, each passage's terms, and each
-article's first passage, language and units. Loading a version reads these
-files (the large arrays are memory-mapped, so only the columns a question
-touches are read from disk) and computes nothing that grows with the corpus:
-a replica starts in seconds at 100,000 passages instead of rebuilding them.
+article's first passage, language and units. Loading a version reads the small
+files and opens the large arrays, whose rows are read when a question needs
+them (:mod:`index.rowfile`); it computes nothing that grows with the corpus: a
+replica starts in seconds at 100,000 passages instead of rebuilding them.
 
 The n-gram matrix is fitted by scikit-learn's ``TfidfVectorizer`` at build
 time; a question is transformed here by the same steps (``char_wb`` n-grams of
@@ -32,10 +32,12 @@ import numpy as np
 
 from core.textnorm import fold, terms_of_words, words
 from index.chunking import Chunk
+from index.rowfile import NpyRows
 from index.units import Unit
 
 # Bumped whenever the files below or their meaning change; recorded in the manifest.
-LEXICAL_SCHEME = 1
+# 2: the n-gram matrix is stored by passage (it was by n-gram), for re-ranking the passages found.
+LEXICAL_SCHEME = 2
 LEXICAL_DIR = "lexical"
 TERMS_FILE = "terms.json"
 ARTICLES_FILE = "articles.json"
@@ -48,10 +50,6 @@ NGRAM_IDF = "ngram.idf.npy"
 NGRAM_DATA = "ngram.data.npy"
 NGRAM_INDICES = "ngram.indices.npy"
 NGRAM_INDPTR = "ngram.indptr.npy"
-# An n-gram in at most this many passages is added whole when only some passages are scored; in more, the
-# wanted passages are looked up. At 1,000 passages every n-gram takes the first way (search as fast as the
-# full scan, p50 3.3 ms); at 100,000 the common ones take the second (bench_replica: p50 26 -> 9.6 ms).
-SHORT_POSTINGS = 2048
 NGRAM_RANGE = (3, 5)
 BM25_PARAMS = {"k1": 1.2, "b": 0.75}
 _WHITE_SPACES = re.compile(r"\s\s+")  # as scikit-learn's char_wb analyzer
@@ -190,9 +188,9 @@ def write_lexical(folder: Path, chunks: list[Chunk], units: list[Unit]) -> dict[
         analyzer="char_wb", ngram_range=NGRAM_RANGE, preprocessor=fold, sublinear_tf=True, min_df=1,
         dtype=np.float32,
     )
-    # Stored by column: a question touches a few hundred n-grams, so scoring
-    # reads only those columns instead of multiplying the whole matrix.
-    matrix = vectorizer.fit_transform([c.embedding_text for c in chunks] or ["_"]).tocsc()
+    # Stored by passage, n-grams sorted: the similarity re-ranks the few hundred passages the other
+    # searches found, so a question reads those rows only.
+    matrix = vectorizer.fit_transform([c.embedding_text for c in chunks] or ["_"]).tocsr()
     matrix.sort_indices()
     vocabulary = np.asarray(vectorizer.get_feature_names_out(), dtype=f"U{NGRAM_RANGE[1]}")
     _save_npy(folder / NGRAM_VOCAB, vocabulary)
@@ -219,7 +217,7 @@ class LexicalIndex:
         n_docs / n_articles: passages and articles in the version.
         corpus_words: every folded word of the passages.
         by_prefix: terms by their first three letters (typo matching).
-        bm25: the bm25s index, memory-mapped.
+        bm25: the bm25s index, its columns read on demand.
     """
 
     def __init__(self, folder: Path) -> None:
@@ -236,20 +234,23 @@ class LexicalIndex:
         self.article_lang: dict[str, str] = {
             src: a["lang"] for src, a in self.articles.items() if a.get("first_chunk", -1) >= 0
         }
-        self._unit_rows = np.load(folder / UNIT_ROWS_FILE, mmap_mode="r")
-        self._chunk_indptr = np.load(folder / CHUNK_TERMS_INDPTR, mmap_mode="r")
-        self._chunk_ids = np.load(folder / CHUNK_TERMS_IDS, mmap_mode="r")
+        # Small arrays (a number per passage or n-gram) are read whole; large ones row by row.
+        self._unit_rows = NpyRows(folder / UNIT_ROWS_FILE)
+        self._chunk_indptr = np.load(folder / CHUNK_TERMS_INDPTR)
+        self._chunk_ids = NpyRows(folder / CHUNK_TERMS_IDS)
         self.bm25 = StoredBM25(folder / BM25_DIR)
-        self._vocab = np.load(folder / NGRAM_VOCAB, mmap_mode="r")
+        self._vocab = np.load(folder / NGRAM_VOCAB)
         self._idf = np.load(folder / NGRAM_IDF)
         self.n_rows = len(self._chunk_indptr) - 1
-        self._data = np.load(folder / NGRAM_DATA, mmap_mode="r")
-        self._indices = np.load(folder / NGRAM_INDICES, mmap_mode="r")
-        self._indptr = np.load(folder / NGRAM_INDPTR, mmap_mode="r")
+        self._data = NpyRows(folder / NGRAM_DATA)
+        self._indices = NpyRows(folder / NGRAM_INDICES)
+        self._indptr = np.load(folder / NGRAM_INDPTR)
+        if len(self._indptr) != self.n_rows + 1:
+            raise ValueError(f"{NGRAM_INDPTR}: {len(self._indptr) - 1} rows for {self.n_rows} passages")
 
     def chunk_terms(self, row: int) -> set[str]:
         """The terms of one passage."""
-        ids = self._chunk_ids[self._chunk_indptr[row] : self._chunk_indptr[row + 1]]
+        ids = self._chunk_ids.read(int(self._chunk_indptr[row]), int(self._chunk_indptr[row + 1]))
         return {self.terms[i] for i in ids.tolist()}
 
     def first_chunk_row(self, source: str) -> int:
@@ -259,7 +260,7 @@ class LexicalIndex:
     def unit_rows(self, source: str) -> list[int]:
         """Rows of an article's units, in article order (empty for an unknown article)."""
         span = self.articles.get(source, {}).get("units")
-        return self._unit_rows[span[0] : span[1]].tolist() if span else []
+        return self._unit_rows.read(span[0], span[1]).tolist() if span else []
 
     def ngram_query(self, text: str) -> NgramQuery:
         """A text as the build's ``TfidfVectorizer.transform`` would give it (same steps, same precision)."""
@@ -289,32 +290,22 @@ class LexicalIndex:
     def ngram_scores_at(self, query: NgramQuery, rows: np.ndarray) -> np.ndarray:
         """Cosine similarity on character n-grams of a query to the passages at ``rows`` (rows are normalised).
 
-        Reads only the query's columns (a question touches a few hundred
-        n-grams) and adds them column by column in float32: the same
-        operations, in the same order, as SciPy's sparse product, without
-        importing it. A short column is added whole; in a long one
-        (a common n-gram, most of the matrix at 100,000 passages, and every
-        page read stays in the process's memory) a binary search finds the
-        wanted passages, since each column's passages are sorted. Both add into
-        one array in column order, so the wanted passages' sums are those of a
-        scan of every passage, bit for bit.
+        Reads the n-grams of those passages only (their rows of the matrix) and
+        adds, for each, the products of the weights of the n-grams it shares
+        with the query, in column order. A test compares the result with
+        scikit-learn's sparse product over the whole matrix.
         """
-        rows = np.asarray(rows, dtype=np.int64)
-        wanted = np.sort(rows)
-        scores = np.zeros(self.n_rows, dtype=np.float32)
-        if not len(rows):
-            return scores[:0]
-        for column, weight in zip(query.indices.tolist(), query.data, strict=True):
-            start, end = int(self._indptr[column]), int(self._indptr[column + 1])
-            if end - start <= SHORT_POSTINGS:
-                if start < end:
-                    scores[self._indices[start:end]] += self._data[start:end] * weight
-                continue
-            postings = self._indices[start:end]
-            at = np.minimum(np.searchsorted(postings, wanted), end - start - 1)
-            found = postings[at] == wanted
-            scores[wanted[found]] += self._data[start:end][at[found]] * weight
-        return scores[rows]
+        rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+        if not len(rows) or not query.nnz:
+            return np.zeros(len(rows), dtype=np.float32)
+        starts, ends = self._indptr[rows], self._indptr[rows + 1]
+        columns = self._indices.read_ranges(starts, ends)
+        weights = self._data.read_ranges(starts, ends)
+        at = np.minimum(np.searchsorted(query.indices, columns), query.nnz - 1)
+        shared = query.indices[at] == columns
+        owner = np.repeat(np.arange(len(rows)), ends - starts)[shared]
+        products = weights[shared] * query.data[at[shared]]
+        return np.bincount(owner, weights=products, minlength=len(rows)).astype(np.float32)
 
 
 class StoredBM25:
@@ -330,9 +321,9 @@ class StoredBM25:
         self.num_docs = int(params["num_docs"])
         self.dtype = np.dtype(params.get("dtype", "float32"))
         self.vocab_dict: dict[str, int] = json.loads((folder / "vocab.index.json").read_text(encoding="utf-8"))
-        self._data = np.load(folder / "data.csc.index.npy", mmap_mode="r")
-        self._indices = np.load(folder / "indices.csc.index.npy", mmap_mode="r")
-        self._indptr = np.load(folder / "indptr.csc.index.npy", mmap_mode="r")
+        self._data = NpyRows(folder / "data.csc.index.npy")
+        self._indices = NpyRows(folder / "indices.csc.index.npy")
+        self._indptr = np.load(folder / "indptr.csc.index.npy")
 
     def get_scores(self, tokens: list[str]) -> np.ndarray:
         """BM25 of every passage for ``tokens`` (unknown tokens add nothing)."""
@@ -342,5 +333,5 @@ class StoredBM25:
             if column is None or column >= len(self._indptr) - 1:  # bm25s keeps an empty token without a column
                 continue
             start, end = int(self._indptr[column]), int(self._indptr[column + 1])
-            np.add.at(scores, self._indices[start:end], self._data[start:end])
+            np.add.at(scores, self._indices.read(start, end), self._data.read(start, end))
         return scores

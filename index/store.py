@@ -15,7 +15,7 @@ or damaged version is detected at load and the previous one is used instead.
 
 Everything a replica needs is in the version: loading it reads files and
 builds nothing. Passages and units are read line by line on demand (their byte
-offsets are stored), the large arrays are memory-mapped, and the keyword and
+offsets are stored), so are the rows of the large arrays (``index/rowfile.py``), and the keyword and
 n-gram indexes are the ones the writer built (``index/lexical.py``).
 """
 
@@ -24,7 +24,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import mmap
 import os
 import shutil
 import time
@@ -41,6 +40,7 @@ import numpy as np
 from index.articles import sha256_bytes
 from index.chunking import Chunk
 from index.lexical import LEXICAL_DIR, LEXICAL_SCHEME, LexicalIndex, file_sha256, write_lexical
+from index.rowfile import LineFile, NpyRows
 from index.units import Unit
 
 log = logging.getLogger(__name__)
@@ -93,8 +93,9 @@ class IndexMismatch(IndexProblem):
 class JsonlRecords(Sequence):
     """The lines of a JSON Lines file as a read-only sequence, each parsed when it is read.
 
-    The file is memory-mapped and the byte offsets of its lines come from the
-    version, so opening it costs the same at 100 passages and at 100,000.
+    The byte offsets of its lines come from the version and a line is read
+    with ``pread`` when asked for (:mod:`index.rowfile` says why not a memory
+    map), so opening it costs the same at 100 passages and at 100,000.
     """
 
     def __init__(self, path: Path, offsets: np.ndarray, factory: Callable[[dict], Any]) -> None:
@@ -102,10 +103,8 @@ class JsonlRecords(Sequence):
         self._factory = factory
         # An answer reads the same passages and units several times; records are frozen, so shared.
         self._read = lru_cache(maxsize=RECORD_CACHE)(self._parse)
-        with open(path, "rb") as fh:
-            size = os.fstat(fh.fileno()).st_size
-            self._data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
-        if len(offsets) == 0 or int(offsets[-1]) != size:
+        self._lines = LineFile(path)
+        if len(offsets) == 0 or int(offsets[-1]) != self._lines.size:
             raise IndexCorrupt(f"{path.parent.name}: the line offsets of {path.name} do not match the file")
 
     def __len__(self) -> int:
@@ -122,7 +121,7 @@ class JsonlRecords(Sequence):
         return self._read(i)
 
     def _parse(self, i: int):
-        return self._factory(json.loads(self._data[int(self._offsets[i]) : int(self._offsets[i + 1])]))
+        return self._factory(json.loads(self._lines.read(int(self._offsets[i]), int(self._offsets[i + 1]))))
 
     def __iter__(self) -> Iterator:
         for i in range(len(self)):
@@ -153,7 +152,7 @@ class LoadedIndex:
     """A version loaded for reading: its manifest, chunks, FAISS index and stored keyword indexes.
 
     ``chunks`` and ``units`` are sequences read on demand (lists when built in
-    memory); ``unit_vectors`` is memory-mapped; ``lexical`` is None for a
+    memory); ``unit_vectors`` reads its rows on demand; ``lexical`` is None for a
     version written before the keyword indexes were stored.
     """
 
@@ -163,7 +162,7 @@ class LoadedIndex:
     faiss_index: faiss.Index
     warnings: list[str] = field(default_factory=list)
     units: Sequence[Unit] = field(default_factory=list)
-    unit_vectors: np.ndarray | None = None
+    unit_vectors: np.ndarray | NpyRows | None = None
     lexical: LexicalIndex | None = None
 
     @property
@@ -375,13 +374,16 @@ def load_version(path: Path) -> LoadedIndex:
     if UNITS_FILE in files and UNIT_VECTORS_FILE in files:
         loaded.units = _records(path, UNITS_FILE, UNIT_OFFSETS_FILE, files, Unit.from_dict)
         try:
-            loaded.unit_vectors = np.load(path / UNIT_VECTORS_FILE, mmap_mode="r", allow_pickle=False)
+            loaded.unit_vectors = NpyRows(path / UNIT_VECTORS_FILE)
         except ValueError as exc:
             raise IndexCorrupt(f"{path.name}: {UNIT_VECTORS_FILE} is not readable ({exc})") from None
         if len(loaded.units) != len(loaded.unit_vectors):
             raise IndexCorrupt(f"{path.name}: {len(loaded.units)} units but {len(loaded.unit_vectors)} vectors")
     if manifest.get("lexical_scheme") == LEXICAL_SCHEME:
-        loaded.lexical = LexicalIndex(path / LEXICAL_DIR)
+        try:
+            loaded.lexical = LexicalIndex(path / LEXICAL_DIR)
+        except (ValueError, OSError) as exc:
+            raise IndexCorrupt(f"{path.name}: the keyword index is not readable ({exc})") from None
         if loaded.lexical.n_rows != len(chunks):
             raise IndexCorrupt(f"{path.name}: keyword index of {loaded.lexical.n_rows} passages for {len(chunks)}")
     return loaded
@@ -391,7 +393,7 @@ def _records(path: Path, name: str, offsets_name: str, files: dict, factory: Cal
     """A JSON Lines file of the version: read on demand with its offsets, or whole for an older version."""
     if offsets_name in files:
         try:
-            offsets = np.load(path / offsets_name, mmap_mode="r", allow_pickle=False)
+            offsets = np.load(path / offsets_name, allow_pickle=False)
         except ValueError as exc:
             raise IndexCorrupt(f"{path.name}: {offsets_name} is not readable ({exc})") from None
         return JsonlRecords(path / name, offsets, factory)
