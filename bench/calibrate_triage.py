@@ -13,7 +13,7 @@ rules, exactly as the bot combines them, with the rule gate. The red-team set is
 The emergency threshold maximises MISS_COST × recall minus the false-alarm rate
 (printed with the whole curve) among the thresholds that give none of the tuned sets' ordinary
 patient questions the emergency message (a test asks the same of the eval set); the caution threshold maximises accuracy on caution vs normal, a box on an ordinary message
-counting twice.
+counting BOX_ON_ORDINARY_COST times a missing box.
 
 Usage:
     python -m bench.calibrate_triage [--write]
@@ -65,6 +65,10 @@ DEV3 = ROOT / "tests/eval/emergency_dev3.jsonl"
 # A missed emergency costs more than a false alarm (the patient in danger gets an article instead of the
 # emergency numbers); the thresholds weigh recall this many times the false-alarm rate.
 MISS_COST = 2.0
+# A caution box on an ordinary message (extra text, not an alarm) against none on a question about a serious
+# complication (the patient is not told what to do if it happens): equal costs. At 2 (the earlier choice) the
+# calibration kept the box from a third of the development sets' general questions about a complication.
+BOX_ON_ORDINARY_COST = 1.0
 # Candidate rule gates (see SemanticParams.rule_gate); 0 = rules alone always alarm.
 RULE_GATES = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
 # The nearest-exemplar vote: how many neighbours must all be emergencies (0: off), and how close the
@@ -125,7 +129,8 @@ def main() -> None:
     is_emergency = labels == EMERGENCY
 
     def params(
-        t_em: float, t_serious: float, gate: float = 0.0, k: int = 0, similarity: float = 0.0, veto: int = 0
+        t_em: float, t_serious: float, gate: float = 0.0, k: int = 0, similarity: float = 0.0, veto: int = 0,
+        t_now: float = 0.5,
     ) -> SemanticParams:
         return SemanticParams(
             emergency_weights=tuple(round(float(w), 6) for w in em_model.coef_[0]),
@@ -134,6 +139,7 @@ def main() -> None:
             serious_weights=tuple(round(float(w), 6) for w in serious_model.coef_[0]),
             serious_bias=round(float(serious_model.intercept_[0]), 6),
             serious_threshold=t_serious,
+            now_threshold=t_now,
             categories=categories,
             rule_gate=gate,
             neighbours=k,
@@ -191,20 +197,31 @@ def main() -> None:
         # Like the rule gate: it may withdraw false alarms, never an emergency the model caught.
         if r >= recall and f < false:
             veto, false = v_try, f
+    # A serious complication said to happen now is an emergency from this probability (the box's own
+    # threshold is chosen below, for the box); the highest value with the best objective.
+    t_now = 0.5
+    for now_try in np.round(np.arange(0.30, 1.0, 0.05), 3):
+        r, f = rates(params(t_em, 0.5, gate, k, similarity, veto, float(now_try)))
+        print(f"  serious complication said to happen now from {now_try:.2f}: recall {r:.3f}, false alarms {f:.3f}")
+        better = round(MISS_COST * r - f, 6) >= round(MISS_COST * recall - false, 6)
+        if better and not ordinary_alarms(params(t_em, 0.5, gate, k, similarity, veto, float(now_try))):
+            t_now, recall, false = float(now_try), r, f
     print("threshold  recall  false alarms   (rules always alarm)")
     for t, r, f in curve[::2]:
         print(f"  {t:.3f}    {r:.3f}   {f:.3f}")
     best_c = None
     for t_s in np.round(np.arange(0.30, 0.96, 0.025), 3):
-        p = params(t_em, float(t_s), gate, k, similarity, veto)
+        p = params(t_em, float(t_s), gate, k, similarity, veto, t_now)
         shown = [(checker.check(text, v, p).level == CAUTION, lv) for text, v, lv in dev if lv != EMERGENCY]
         on_caution = [s for s, lv in shown if lv == CAUTION]
         on_normal = [not s for s, lv in shown if lv == NORMAL]
-        # Caution cases are few; a box on ordinary answers counts twice, or every answer would get one.
-        score = (sum(on_caution) / len(on_caution) + 2 * sum(on_normal) / len(on_normal)) / 3
+        # Balanced accuracy, a box on an ordinary message weighed BOX_ON_ORDINARY_COST times a missing one.
+        score = (
+            sum(on_caution) / len(on_caution) + BOX_ON_ORDINARY_COST * sum(on_normal) / len(on_normal)
+        ) / (1 + BOX_ON_ORDINARY_COST)
         if best_c is None or score > best_c[0] + 1e-9:
             best_c = (score, float(t_s))
-    final = params(t_em, best_c[1], gate, k, similarity, veto)
+    final = params(t_em, best_c[1], gate, k, similarity, veto, t_now)
     print(f"alarms on the tuned sets' ordinary questions (in training): {ordinary_alarms(final)} of {len(ordinary)}")
     held_out = [clean_input(c.question) for path in HELD_OUT_ORDINARY for c in load_cases(path) if c.expected_status != EMERGENCY]
     held_out_alarms = [t for t in held_out if checker.check(t, embedder.encode_query(t), final).level == EMERGENCY]
@@ -213,7 +230,8 @@ def main() -> None:
         print(f"   {t[:100]}")
     rules_only = sum(checker.check(t, None).level == EMERGENCY and lv == EMERGENCY for t, _, lv in dev) / n_em
     print(f"{len(bank)} exemplars + {len(ordinary)} ordinary questions + {len(everyday)} everyday messages; development set {len(dev)} messages ({n_em} emergencies)")
-    print(f"emergency threshold {t_em}, rule gate {gate}, neighbours {k} (similarity >= {similarity}, veto {veto}): "
+    print(f"emergency threshold {t_em}, rule gate {gate}, neighbours {k} (similarity >= {similarity}, veto {veto}), "
+          f"serious and happening now from {t_now}: "
           f"recall {recall:.3f}, false alarms {false:.3f} (rules alone: recall {rules_only:.3f})")
     print(f"caution threshold {best_c[1]}: caution/normal weighted accuracy {best_c[0]:.3f}")
     if args.write:
@@ -221,7 +239,8 @@ def main() -> None:
             "emergency_weights": final.emergency_weights, "emergency_bias": final.emergency_bias,
             "emergency_threshold": final.emergency_threshold,
             "serious_weights": final.serious_weights, "serious_bias": final.serious_bias,
-            "serious_threshold": final.serious_threshold, "categories": final.categories,
+            "serious_threshold": final.serious_threshold, "now_threshold": final.now_threshold,
+            "categories": final.categories,
             "rule_gate": final.rule_gate,
             "neighbours": k,
             "neighbour_similarity": similarity,

@@ -65,6 +65,10 @@ class SemanticParams:
         emergency_weights / emergency_bias / emergency_threshold: emergency now vs anything else.
         serious_weights / serious_bias / serious_threshold: a serious complication (now or not) vs
             an ordinary message; adds the caution box when the emergency model does not fire.
+        now_threshold: the same probability from which a message that places itself in the present
+            ("depuis une heure", "right now") is an emergency. Chosen apart from the box's threshold,
+            with the emergency threshold's objective: one value for both traded the alarms on normal
+            after-effects told in the present against the boxes on general questions. 0: the box's.
         categories: one centroid per category (mean exemplar embedding), to name the category.
         rule_gate: a rule's alarm becomes a caution when the emergency model gives the message less
             than this probability: the rules read words, the model reads how the message is framed
@@ -78,6 +82,7 @@ class SemanticParams:
     serious_weights: tuple[float, ...]
     serious_bias: float
     serious_threshold: float
+    now_threshold: float = 0.0
     categories: dict[str, tuple[float, ...]] = field(default_factory=dict)
     rule_gate: float = 0.0
     # Nearest exemplars: when the ``neighbours`` closest training messages are all emergencies (the
@@ -146,6 +151,27 @@ def _context() -> dict[str, re.Pattern[str]]:
     }
 
 
+@lru_cache(maxsize=1)
+def _complications() -> dict[str, re.Pattern[str]]:
+    data = json.loads(CONTEXT_FILE.read_text(encoding="utf-8"))
+    return {
+        category: re.compile("|".join(f"(?: {p} )" for p in patterns))
+        for category, patterns in data.get("complications", {}).items()
+    }
+
+
+def named_complication(text: str) -> str | None:
+    """The category of the first serious complication a message names ("nécrose", "AVC"), or None."""
+    return _named(normalise_for_rules(text))
+
+
+def _named(norm: str) -> str | None:
+    for category, pattern in _complications().items():
+        if pattern.search(norm):
+            return category
+    return None
+
+
 def not_happening_now(text: str) -> str | None:
     """The kind of distance a message takes from the present (``figure_of_speech``, ``general``,
     ``hypothetical``, ``past``, ``someone_else``), or None when it says nothing of the sort or says "now"."""
@@ -191,6 +217,7 @@ def params_from_dict(params: dict, data_dir: Path = DATA_DIR) -> SemanticParams:
         serious_weights=tuple(params["serious_weights"]),
         serious_bias=float(params["serious_bias"]),
         serious_threshold=float(params["serious_threshold"]),
+        now_threshold=float(params.get("now_threshold", 0.0)),
         categories={k: tuple(v) for k, v in params.get("categories", {}).items()},
         rule_gate=float(params.get("rule_gate", 0.0)),
         neighbours=int(params.get("neighbours", 0)),
@@ -245,7 +272,7 @@ class TriageChecker:
         """Triage one cleaned message (``vector``: its query embedding, or None when not computed)."""
         rule = emergency_rule(text)
         level, category, p, net = self.semantic(vector, params)
-        norm = normalise_for_rules(text) if rule or level == CAUTION else ""
+        norm = normalise_for_rules(text)
         distance = _distance(norm) if rule else None
         if distance == "figure_of_speech":
             rule = None
@@ -253,17 +280,24 @@ class TriageChecker:
         gated = rule is not None and vector is not None and params is not None and p < params.rule_gate
         if rule and distance is None and not gated:
             return Triage(EMERGENCY, rule_category(rule) or category, rule, "rules", p)
-        if level in (EMERGENCY, CAUTION) and not rule and _reassured(norm or normalise_for_rules(text)):
+        if level in (EMERGENCY, CAUTION) and not rule and _reassured(norm):
             # The patient says the alarming signs are absent or over: the semantic net alone does not
             # raise the alarm; the caution box still says what to do if it happens now.
             return Triage(CAUTION, category, None, "semantic+reassured", p)
         if level == EMERGENCY:
             return Triage(EMERGENCY, category, None, net, p)
-        if level == CAUTION and _says_now(norm):
-            # A serious complication (semantic net) said to be happening now (time markers).
-            return Triage(EMERGENCY, category, None, "semantic+now", p)
+        if params is not None and vector is not None:
+            serious = params.serious_probability(vector)
+            if serious >= (params.now_threshold or params.serious_threshold) and _says_now(norm):
+                # A serious complication (semantic net) said to be happening now (time markers).
+                return Triage(EMERGENCY, category or params.category(vector), None, "semantic+now", p)
         if rule:
             return Triage(CAUTION, rule_category(rule) or category, rule, "rules", p)
         if level == CAUTION:
             return Triage(CAUTION, category, None, "semantic", p)
+        named = _named(norm)
+        if named:
+            # Neither net alarms, but the message names a serious complication ("le risque de nécrose ?"):
+            # answered, with what to do if it happens now.
+            return Triage(CAUTION, named, None, "named", p)
         return Triage(NORMAL, None, None, None, p)
