@@ -173,9 +173,9 @@ def normalise_for_rules(text: str) -> str:
     return " " + " ".join(out) + " "
 
 
-def emergency_rule(text: str) -> str | None:
-    """Name of the first emergency rule that fires, or None."""
-    norm = normalise_for_rules(text)
+def emergency_rule(text: str, norm: str | None = None) -> str | None:
+    """Name of the first emergency rule that fires, or None (``norm``: the text already normalised)."""
+    norm = normalise_for_rules(text) if norm is None else norm
     for rule in load_rule_book().emergency:
         if rule.fires(norm):
             return rule.name

@@ -270,9 +270,9 @@ class TriageChecker:
 
     def check(self, text: str, vector: np.ndarray | None, params: SemanticParams | None = None) -> Triage:
         """Triage one cleaned message (``vector``: its query embedding, or None when not computed)."""
-        rule = emergency_rule(text)
-        level, category, p, net = self.semantic(vector, params)
         norm = normalise_for_rules(text)
+        rule = emergency_rule(text, norm)
+        level, category, p, net = self.semantic(vector, params)
         distance = _distance(norm) if rule else None
         if distance == "figure_of_speech":
             rule = None
