@@ -30,6 +30,19 @@ class RulesFileError(ValueError):
 
 
 @dataclass(frozen=True)
+class Negation:
+    """Words that, just before a sign, say it is absent ("pas de cloques", "no fever")."""
+
+    before: re.Pattern[str]  # a negation, then at most one word, at the end of the text read
+    word: re.Pattern[str]  # the negation alone, read on the whole text so that its exceptions see what follows
+
+    def precedes(self, text: str, position: int) -> bool:
+        """A negation stands just before ``position`` ("sans" is one in "sans fièvre", not in "sans arrêt")."""
+        found = self.before.search(text, 0, position + 1)
+        return found is not None and self.word.match(text, found.start()) is not None
+
+
+@dataclass(frozen=True)
 class Rule:
     """One rule: a name (shown to staff), its category, a test on normalised text, and examples."""
 
@@ -39,17 +52,36 @@ class Rule:
     needs: tuple[re.Pattern[str], ...] = ()
     must_fire: tuple[str, ...] = ()
     must_not_fire: tuple[str, ...] = ()
-    # Words that, just before the sign, say it is absent ("pas de cloques"); None: every mention counts.
-    negation: re.Pattern[str] | None = None
+    negation: Negation | None = None  # None: every mention counts
+    # The pattern's alternatives that join two signs across a gap ("fièvre … rouge"), or None.
+    joined: re.Pattern[str] | None = None
 
     def fires(self, text: str) -> bool:
-        return self._sign_present(text) and all(n.search(text) for n in self.needs)
+        return self._present(self.pattern, text, self.joined) and all(self._present(n, text) for n in self.needs)
 
-    def _sign_present(self, text: str) -> bool:
-        """The rule's sign is mentioned at least once without a negation just before it."""
-        for m in self.pattern.finditer(text):
-            if self.negation is None or not self.negation.search(text, 0, m.start() + 1):
-                return True
+    def denied(self, text: str) -> bool:
+        """The rule's sign is mentioned, and only with a negation ("no fever", "pas de cloques")."""
+        return self.pattern.search(text) is not None and not self._present(self.pattern, text, self.joined)
+
+    def _present(self, pattern: re.Pattern[str], text: str, joined: re.Pattern[str] | None = None) -> bool:
+        """``pattern`` matches at least once without a negation just before it.
+
+        A match of a ``joined`` alternative names two signs: "gonflé, pas de fièvre" names one and
+        denies the other, so the word that ends such a match is read for a negation too.
+        """
+        if self.negation is None:
+            return pattern.search(text) is not None
+        position = 0
+        while (m := pattern.search(text, position)) is not None:
+            position = m.start() + 1  # matches may overlap: a denied sign must not hide the next one
+            if self.negation.precedes(text, m.start()):
+                continue
+            two = joined.match(text, m.start()) if joined is not None else None
+            if two is not None and two.end() == m.end():
+                last_word = text.rfind(" ", m.start() + 1, m.end() - 1)
+                if last_word > m.start() and self.negation.precedes(text, last_word):
+                    continue
+            return True
         return False
 
     def matched(self, text: str) -> list[str]:
@@ -73,7 +105,11 @@ class RuleBook:
     key_by_prefix: dict[str, tuple[str, ...]]
 
 
-def _compile(patterns: list[str], groups: dict[str, list[str]], where: str) -> re.Pattern[str]:
+# A gap of any words inside a pattern ("[a-z ]{0,40}", ".{0,40}"): the pattern joins two signs.
+_GAP = re.compile(r"\{0,\d+\}|\.\*|\.\+")
+
+
+def _expand(patterns: list[str], groups: dict[str, list[str]], where: str) -> list[str]:
     parts: list[str] = []
     for pattern in patterns:
         if pattern.startswith("@"):
@@ -82,27 +118,42 @@ def _compile(patterns: list[str], groups: dict[str, list[str]], where: str) -> r
             parts.extend(groups[pattern[1:]])
         else:
             parts.append(pattern)
-    if not parts:
-        raise RulesFileError(f"{where}: no pattern")
+    return parts
+
+
+def _union(parts: list[str], where: str) -> re.Pattern[str]:
     try:
         return re.compile("|".join(f"(?:{p})" for p in parts))
     except re.error as exc:
         raise RulesFileError(f"{where}: bad regular expression ({exc})") from exc
 
 
-def _negation(words: list[str], where: str) -> re.Pattern[str] | None:
-    """A pattern matching a negation, then at most one word, at the end of the text before a sign."""
+def _compile(patterns: list[str], groups: dict[str, list[str]], where: str) -> re.Pattern[str]:
+    parts = _expand(patterns, groups, where)
+    if not parts:
+        raise RulesFileError(f"{where}: no pattern")
+    return _union(parts, where)
+
+
+def _joined(patterns: list[str], groups: dict[str, list[str]], where: str) -> re.Pattern[str] | None:
+    parts = [p for p in _expand(patterns, groups, where) if _GAP.search(p)]
+    return _union(parts, where) if parts else None
+
+
+def _negation(words: list[str], where: str) -> Negation | None:
+    """How a negation just before a sign is recognised (None: no negation words)."""
     if not words:
         return None
+    alternatives = "(?:^| )(?:" + "|".join(f"(?:{w})" for w in words) + ")"
     try:
-        return re.compile("(?:^| )(?:" + "|".join(f"(?:{w})" for w in words) + r")(?: [a-z0-9]+)? ?$")
+        return Negation(before=re.compile(alternatives + r"(?: [a-z0-9]+)? ?$"), word=re.compile(alternatives))
     except re.error as exc:
         raise RulesFileError(f"{where}: negations: {exc}") from exc
 
 
 def _rule(
     entry: dict, groups: dict[str, list[str]], where: str, fire: str = "must_fire",
-    negation: re.Pattern[str] | None = None,
+    negation: Negation | None = None,
 ) -> Rule:
     miss = "must_not_fire" if fire == "must_fire" else "must_not_match"
     if not entry.get(fire) or not entry.get(miss):
@@ -115,6 +166,7 @@ def _rule(
         must_fire=tuple(entry[fire]),
         must_not_fire=tuple(entry[miss]),
         negation=negation,
+        joined=_joined(entry.get("patterns", []), groups, where),
     )
 
 
@@ -200,6 +252,15 @@ def _as_written(text: str, phrase: str) -> str:
         if [w for _, _, w in spans[i : i + len(wanted)]] == wanted:
             return text[spans[i][0] : spans[i + len(wanted) - 1][1]]
     return phrase
+
+
+def denied_sign(norm: str) -> str | None:
+    """Name of a rule whose sign the normalised message mentions only to deny it ("no droopy
+    eyelids", "pas de fièvre"), or None: the patient says the alarming sign is absent."""
+    for rule in load_rule_book().emergency:
+        if rule.denied(norm):
+            return rule.name
+    return None
 
 
 def rule_category(name: str | None) -> str | None:

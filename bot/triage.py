@@ -30,7 +30,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.safety import emergency_rule, normalise_for_rules, rule_category
+from bot.safety import denied_sign, emergency_rule, normalise_for_rules, rule_category
 
 if TYPE_CHECKING:  # numpy is loaded by whoever computes the vector; the rules alone do not need it
     import numpy as np
@@ -182,12 +182,21 @@ def _distance(norm: str) -> str | None:
     markers = _context()
     if markers["figure_of_speech"].search(norm):
         return "figure_of_speech"
-    if markers["now"].search(norm):
+    if _now(norm):
         return None
     for kind in DISTANCES:
         if markers[kind].search(norm):
             return kind
+    if markers["recovered"].search(norm):
+        return "past"  # "tout est rentré dans l'ordre", "it's all gone now": the complication is over
     return None
+
+
+def _now(norm: str) -> bool:
+    """A "now" marker outside the phrases that say a complication is over: the "maintenant" of "elle
+    va bien maintenant" or the "now" of "she's fine now" places the recovery, not a sign, in the present."""
+    markers = _context()
+    return bool(markers["now"].search(markers["recovered"].sub("  ", norm)))
 
 
 def load_neighbours(path: Path, sha256: str) -> tuple[np.ndarray, np.ndarray]:
@@ -236,14 +245,16 @@ def says_now(text: str) -> bool:
 
 def _says_now(norm: str) -> bool:
     markers = _context()
-    if not markers["now"].search(norm):
+    if not _now(norm):
         return False
     return not any(markers[k].search(norm) for k in ("figure_of_speech", *DISTANCES))
 
 
 def _reassured(norm: str) -> bool:
-    """The message says the alarming signs are absent or over ("pas de douleur", "no blisters", "it's gone")."""
-    return bool(_context()["reassured"].search(norm))
+    """The message says the alarming signs are absent or over ("pas de douleur", "no blisters", "it's
+    gone", "she's fine now"), or names a sign a rule knows only to deny it ("no fever", "pas de cloques")."""
+    markers = _context()
+    return bool(markers["reassured"].search(norm) or markers["recovered"].search(norm) or denied_sign(norm))
 
 
 class TriageChecker:

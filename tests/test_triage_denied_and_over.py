@@ -1,0 +1,66 @@
+"""Signs the message denies, and complications it says are over, do not raise the alarm."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bot.safety import denied_sign, emergency_rule, normalise_for_rules
+from bot.triage import CAUTION, EMERGENCY, SemanticParams, TriageChecker, not_happening_now, says_now
+
+
+@pytest.mark.parametrize("text", [
+    "encore un peu gonflé et dur 3 semaines après la lipo, pas de fièvre",
+    "some swelling on my tummy two weeks after lipo, wearing my garment, no fever",
+])
+def test_a_joined_sign_the_message_denies_does_not_fire(text):
+    """"Swelling … no fever": the pattern joins two signs; the second is denied."""
+    assert emergency_rule(text) is None
+    assert denied_sign(normalise_for_rules(text)) == "infection_signs"
+
+
+@pytest.mark.parametrize("text", [
+    "39 de fièvre et la joue est rouge et gonflée",
+    "pas de fièvre mais la joue est rouge et il y a du pus qui s'étend",  # a denied sign hides no later one
+    "je saigne sans arrêt depuis une heure",  # "sans arrêt" is not a negation
+    "tout le monde serait mieux sans moi",  # a pattern that holds a negation word itself
+])
+def test_signs_that_are_not_denied_still_fire(text):
+    assert emergency_rule(text) is not None
+    assert denied_sign(normalise_for_rules(text)) is None
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("j'ai fait une tentative de suicide il y a cinq ans, je suis suivie et je vais bien maintenant", "past"),
+    ("mon amie a eu du mal à parler après son botox, elle va bien maintenant", "someone_else"),
+    ("my friend's lip turned black after filler, she's okay now, how do you prevent that?", "someone_else"),
+    ("I had trouble swallowing after botox, all gone now, should we lower the dose?", "past"),
+])
+def test_the_now_of_a_recovery_does_not_place_the_complication_in_the_present(text, kind):
+    assert not_happening_now(text) == kind
+    assert not says_now(text)
+
+
+def test_a_recovery_does_not_hide_a_sign_said_to_be_happening_now():
+    text = "I was fine after the filler yesterday but now my lip is turning white"
+    assert not_happening_now(text) is None
+    assert says_now(text)
+    assert not_happening_now("ma copine allait bien hier soir, maintenant sa lèvre devient grise") is None
+
+
+def _always_emergency() -> SemanticParams:
+    """A semantic net that says emergency for every message: only the message's words can lower it."""
+    return SemanticParams(
+        emergency_weights=(0.0, 0.0), emergency_bias=20.0, emergency_threshold=0.5,
+        serious_weights=(0.0, 0.0), serious_bias=20.0, serious_threshold=0.5,
+    )
+
+
+def test_a_semantic_alarm_on_a_message_that_denies_the_sign_becomes_a_caution():
+    checker = TriageChecker(_always_emergency())
+    vector = np.array([1.0, 0.0], dtype=np.float32)
+    assert checker.check("le front lourd une semaine après le botox", vector).level == EMERGENCY
+    denied = checker.check("le front lourd une semaine après le botox, pas de fièvre", vector)
+    assert (denied.level, denied.net) == (CAUTION, "semantic+reassured")
+    over = checker.check("her lip went dark after filler last year, she's fine now", vector)
+    assert over.level == CAUTION
