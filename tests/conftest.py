@@ -42,6 +42,25 @@ Une légère desquamation peut durer quelques jours. La protection solaire est i
 """
 
 
+MEMORY_TEMP = Path("/dev/shm")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Temporary folders in memory (``/dev/shm``) where the machine has one, unless a folder is chosen.
+
+    The tests write thousands of small files (index versions, copies of the
+    articles, SQLite journals): on a disk each file created and later removed
+    costs about a millisecond, several seconds per run. The files, their locks
+    and renames behave the same in memory. ``--basetemp`` or
+    ``PYTEST_DEBUG_TEMPROOT`` still choose another folder; only the last run's
+    folders are kept (``tmp_path_retention_count``), so memory holds one run.
+    """
+    if config.option.basetemp or os.environ.get("PYTEST_DEBUG_TEMPROOT"):
+        return
+    if MEMORY_TEMP.is_dir() and os.access(MEMORY_TEMP, os.W_OK | os.X_OK):
+        os.environ["PYTEST_DEBUG_TEMPROOT"] = str(MEMORY_TEMP)
+
+
 def skip_unless_ci(reason: str) -> None:
     """Skip the test here, but fail it under CI (``CI`` set), where everything it needs is installed."""
     if os.environ.get("CI"):
