@@ -12,6 +12,7 @@ import logging
 import os
 import shutil
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,10 +99,8 @@ def content_dir(tmp_path) -> Path:
     return target
 
 
-@pytest.fixture
-def small_content(tmp_path) -> Path:
-    """Two tiny articles: quick to index with any embedder."""
-    target = tmp_path / "small"
+def write_small_articles(target: Path) -> Path:
+    """Two tiny articles in a new folder ``target``: quick to index with any embedder."""
     target.mkdir()
     (target / "peeling.md").write_text(SAMPLE_MD, encoding="utf-8")
     (target / "laser.md").write_text(
@@ -111,6 +110,12 @@ def small_content(tmp_path) -> Path:
         encoding="utf-8",
     )
     return target
+
+
+@pytest.fixture
+def small_content(tmp_path) -> Path:
+    """Two tiny articles: quick to index with any embedder."""
+    return write_small_articles(tmp_path / "small")
 
 
 def cli_env(tmp: Path) -> dict[str, str]:
@@ -197,11 +202,80 @@ def hashing_index(tmp_path_factory) -> Path:
     return settings.index_dir
 
 
+@pytest.fixture(scope="session")
+def small_indexes(tmp_path_factory) -> Callable[[int], Path]:
+    """Index folders of :func:`small_content` after 1, 2, 3… full builds, each built once; copy them, never write to them.
+
+    Many tests need an index (or a few versions) only to start from: copying
+    one is a few milliseconds, building it again a few tens.
+    """
+    from index.build import sync_index
+    from index.embedder import HashingEmbedder
+
+    base = tmp_path_factory.mktemp("small-indexes")
+    content = write_small_articles(base / "small")
+    built: dict[int, Path] = {}
+
+    def index_after(builds: int) -> Path:
+        if builds not in built:
+            settings = make_settings(base / f"builds-{builds}", content)
+            for _ in range(builds):
+                sync_index(settings, embedder=HashingEmbedder(64), full=True)
+            built[builds] = settings.index_dir
+        return built[builds]
+
+    return index_after
+
+
+def copy_index(source: Path, settings: Settings) -> Settings:
+    """Put a copy of the index folder ``source`` at ``settings.index_dir``; returns ``settings``."""
+    shutil.copytree(source, settings.index_dir)
+    return settings
+
+
 @pytest.fixture
 def indexed_settings(fake_settings, hashing_index) -> Settings:
     """:func:`fake_settings` with the real articles already indexed (version 1), as ``sync_index`` leaves them."""
-    shutil.copytree(hashing_index, fake_settings.index_dir)
-    return fake_settings
+    return copy_index(hashing_index, fake_settings)
+
+
+# Version 2 of the real articles' index adds this section to lasers.md.
+MARKER = "Une séance de laser vasculaire coûte 180 euros à la clinique."
+MARKER_QUESTION = "Combien coûte une séance de laser vasculaire ?"
+
+
+def add_marker(content: Path) -> None:
+    """Add the section holding :data:`MARKER` to the articles in ``content``."""
+    path = content / "lasers.md"
+    path.write_text(
+        path.read_text(encoding="utf-8") + f"\n## Combien coûte une séance de laser ?\n\n{MARKER}\n",
+        encoding="utf-8",
+    )
+
+
+@pytest.fixture(scope="session")
+def two_versions_index(hashing_index, tmp_path_factory) -> Path:
+    """The real articles indexed (version 1), then updated with :data:`MARKER` (version 2, live); copy it."""
+    from index.build import sync_index
+    from index.embedder import HashingEmbedder
+
+    base = tmp_path_factory.mktemp("two-versions")
+    content = base / "content"
+    shutil.copytree(CONTENT, content)
+    add_marker(content)
+    settings = copy_index(hashing_index, make_settings(base, content))
+    assert sync_index(settings, embedder=HashingEmbedder(64)).version == 2
+    return settings.index_dir
+
+
+@pytest.fixture
+def two_versions(fake_settings, two_versions_index) -> Settings:
+    """:func:`fake_settings` with :data:`MARKER` in lasers.md and an index of two versions, as an update leaves it.
+
+    Version 1 holds the real articles, version 2 (live) the edited lasers.md.
+    """
+    add_marker(fake_settings.content_dir)
+    return copy_index(two_versions_index, fake_settings)
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CONTENT, ROOT, cli_env, make_settings, run_cli
+from conftest import CONTENT, MARKER, MARKER_QUESTION, ROOT, add_marker, cli_env, make_settings, run_cli
 
 from index.__main__ import main as index_main
 from index.build import IndexBusy, index_lock, sync_index
@@ -39,8 +39,6 @@ from index.store import (
 )
 
 EMB = HashingEmbedder(64)
-MARKER = "Une séance de laser vasculaire coûte 180 euros à la clinique."
-MARKER_QUESTION = "Combien coûte une séance de laser vasculaire ?"
 QUESTIONS = [
     "Combien de séances de microneedling faut-il ?",
     "Les exosomes sont-ils autorisés en France ?",
@@ -150,14 +148,6 @@ def _history_lines(index_dir: Path) -> int:
     return len(path.read_text(encoding="utf-8").splitlines()) if path.exists() else 0
 
 
-def _add_marker(content: Path) -> None:
-    path = content / "lasers.md"
-    path.write_text(
-        path.read_text(encoding="utf-8") + f"\n## Combien coûte une séance de laser ?\n\n{MARKER}\n",
-        encoding="utf-8",
-    )
-
-
 def _has_marker(index_dir: Path) -> bool:
     return any(MARKER in c.text for c in load_current(index_dir).chunks)
 
@@ -193,7 +183,7 @@ def test_kill_9_mid_update_keeps_the_live_index(tmp_path, settings, point):
     index_dir = settings.index_dir
     before = _snapshot(index_dir)
     history = _history_lines(index_dir)
-    _add_marker(settings.content_dir)
+    add_marker(settings.content_dir)
 
     match, reached = KILL_POINTS[point]
     proc = _start(_index_args("update", settings), _env(tmp_path, fsync_delay=60, fsync_match=match))
@@ -238,7 +228,7 @@ def test_kill_9_mid_update_keeps_the_live_index(tmp_path, settings, point):
 
 
 def test_cli_refuses_while_another_process_holds_the_lock(tmp_path, settings):
-    _add_marker(settings.content_dir)
+    add_marker(settings.content_dir)
     # The lock is a file lock: held here, it is held against the command as against another process.
     with index_lock(settings.index_dir):
         runs = {
@@ -264,7 +254,7 @@ def test_cli_refuses_while_another_process_holds_the_lock(tmp_path, settings):
 @needs_linux
 @pytest.mark.slow
 def test_update_in_process_while_a_cli_update_writes(tmp_path, settings):
-    _add_marker(settings.content_dir)
+    add_marker(settings.content_dir)
     proc = _start(_index_args("update", settings), _env(tmp_path, fsync_delay=0.7, fsync_match=TMP_VERSION_FILES))
     try:
         _wait_for(lambda: bool(_tmp_dirs(settings.index_dir)), proc, "the update started writing")
@@ -390,7 +380,7 @@ def test_cli_reports_each_bad_article_and_strict_keeps_the_old_version(tmp_path)
         shutil.copy(CONTENT / name, strict_content / name)
     strict = make_settings(tmp_path / "strict-index", strict_content)
     sync_index(strict, embedder=EMB, full=True)
-    _add_marker(strict_content)  # a real change: without --strict it would be written
+    add_marker(strict_content)  # a real change: without --strict it would be written
     (strict_content / "latin1.md").write_bytes(BAD["latin1.md"][0])
 
     mixed_run = _cli("update", mixed)
@@ -441,14 +431,6 @@ DAMAGES = {
     "manifest-zeroed": _manifest(b"\x00" * 512),
     "manifest-not-an-object": _manifest(b"[]"),
 }
-
-
-@pytest.fixture
-def two_versions(settings):
-    """Version 1 = the real articles; version 2 (live) adds MARKER to lasers.md."""
-    _add_marker(settings.content_dir)
-    assert sync_index(settings, embedder=EMB).version == 2
-    return settings
 
 
 # One damage in the quick loop; the others behave the same way and run with the slow tests.
@@ -541,7 +523,7 @@ def test_bot_switches_version_while_answering(settings):
         time.sleep(0.3)
         before = len(seen)
         assert MARKER not in bot.ask(MARKER_QUESTION).answer
-        _add_marker(settings.content_dir)
+        add_marker(settings.content_dir)
         report = sync_index(settings, embedder=EMB)
         assert report.changed == ["lasers.md"] and report.version == 2
         assert bot.maybe_reload() is True
