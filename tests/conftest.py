@@ -305,6 +305,21 @@ def fake_bot(indexed_settings, _shared_bot):
     return bot
 
 
+@pytest.fixture
+def small_bot(tmp_path, small_content, small_indexes):
+    """A bot over the two small articles, indexed (version 1) in this test's folders.
+
+    For tests of what follows an update (reloads, watchers, rollbacks): an
+    update of two articles takes milliseconds, one of the real articles a
+    few tenths of a second.
+    """
+    from bot.engine import Bot
+    from index.embedder import HashingEmbedder
+
+    settings = copy_index(small_indexes(1), make_settings(tmp_path, small_content))
+    return Bot(settings, embedder=HashingEmbedder(64))
+
+
 @pytest.fixture(scope="session")
 def real_embedder():
     from index.embedder import load_embedder
