@@ -244,9 +244,9 @@ MARKER = "Une séance de laser vasculaire coûte 180 euros à la clinique."
 MARKER_QUESTION = "Combien coûte une séance de laser vasculaire ?"
 
 
-def add_marker(content: Path) -> None:
-    """Add the section holding :data:`MARKER` to the articles in ``content``."""
-    path = content / "lasers.md"
+def add_marker(content: Path, article: str = "lasers.md") -> None:
+    """Add the section holding :data:`MARKER` to ``article`` in ``content`` (the real articles' lasers.md)."""
+    path = content / article
     path.write_text(
         path.read_text(encoding="utf-8") + f"\n## Combien coûte une séance de laser ?\n\n{MARKER}\n",
         encoding="utf-8",

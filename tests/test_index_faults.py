@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CONTENT, MARKER, MARKER_QUESTION, ROOT, add_marker, cli_env, make_settings, run_cli
+from conftest import CONTENT, MARKER, MARKER_QUESTION, ROOT, add_marker, cli_env, copy_index, make_settings, run_cli
 
 from index.__main__ import main as index_main
 from index.build import IndexBusy, index_lock, sync_index
@@ -158,6 +158,12 @@ def settings(indexed_settings):
     return indexed_settings
 
 
+@pytest.fixture
+def small_settings(tmp_path, small_content, small_indexes):
+    """The two small articles, indexed (version 1): for tests whose update need not be of the real articles."""
+    return copy_index(small_indexes(1), make_settings(tmp_path, small_content))
+
+
 def _cli(command: str, settings, *extra: str):
     """``python -m index COMMAND`` on ``settings``'s folders, run in this process."""
     return run_cli(index_main, _index_args(command, settings, *extra)[3:])
@@ -227,8 +233,9 @@ def test_kill_9_mid_update_keeps_the_live_index(tmp_path, settings, point):
 # --- two writers at once ----------------------------------------------------------------------
 
 
-def test_cli_refuses_while_another_process_holds_the_lock(tmp_path, settings):
-    add_marker(settings.content_dir)
+def test_cli_refuses_while_another_process_holds_the_lock(tmp_path, small_settings):
+    settings = small_settings
+    add_marker(settings.content_dir, "laser.md")
     # The lock is a file lock: held here, it is held against the command as against another process.
     with index_lock(settings.index_dir):
         runs = {
@@ -356,11 +363,12 @@ def test_every_bad_article_is_reported_and_skipped(tmp_path, monkeypatch):
     assert "front-matter-casse.md" not in {f["source"] for f in again.failed}
 
 
-def test_duplicate_url_added_later_never_gives_two_articles_one_url(settings):
+def test_duplicate_url_added_later_never_gives_two_articles_one_url(small_settings):
     """A copy added *next to* an indexed article (sorting before it) must not put the URL in twice."""
-    (settings.content_dir / "exosomes-2.md").write_text(
-        '---\ntitle: "Exosomes (copie)"\nurl: "https://clinique.example/articles/exosomes"\n---\n'
-        "## Copie\n\nUne copie de l'article sur les exosomes.\n",
+    settings = small_settings
+    (settings.content_dir / "laser-2.md").write_text(
+        '---\ntitle: "Le laser vasculaire (copie)"\nurl: "https://clinique.example/articles/laser"\n---\n'
+        "## Copie\n\nUne copie de l'article sur le laser vasculaire.\n",
         encoding="utf-8",
     )
     report = sync_index(settings, embedder=EMB)
