@@ -31,7 +31,9 @@ def extract_html_article(html: str) -> tuple[str, str, str | None, str | None]:
         include_tables=True,
         favor_recall=True,
     ) or ""
-    meta = trafilatura.extract_metadata(html)
+    # Only the title and the address are used: no extensive search for the page's date, which loads
+    # dateparser's hundreds of locales (half a second) at the first page that shows a date in words.
+    meta = trafilatura.extract_metadata(html, extensive=False)
     title = (meta.title if meta and meta.title else "") or ""
     title = SITE_SUFFIX.sub("", title).strip()
     lines = markdown.splitlines()

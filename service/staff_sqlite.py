@@ -47,7 +47,10 @@ class SQLiteStaffStore(StaffStore):
         if enabled:
             path.parent.mkdir(parents=True, exist_ok=True)
             with self._connect() as db:
-                db.executescript(SCHEMA)
+                # One transaction holding the write lock: the tables, the added columns and the index
+                # reach the disk in one commit (not one per statement), and two processes opening the
+                # file together cannot both find a column missing and both add it.
+                db.executescript("BEGIN IMMEDIATE;" + SCHEMA)
                 columns = {row[1] for row in db.execute("PRAGMA table_info(feedback)")}
                 for column in ("answer_id", "comment", "reply"):
                     if column not in columns:

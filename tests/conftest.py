@@ -7,11 +7,13 @@ tests marked ``model`` load the real bundled model once per session.
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
 import logging
 import os
 import shutil
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +42,30 @@ En général, trois à quatre séances espacées de trois semaines donnent un te
 
 Une légère desquamation peut durer quelques jours. La protection solaire est indispensable après un peeling.
 """
+
+
+MEMORY_TEMP = Path("/dev/shm")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A less frequent garbage collector, and temporary folders in memory (``/dev/shm``) where there is one.
+
+    The tests write thousands of small files (index versions, copies of the
+    articles, SQLite journals): on a disk each file created and later removed
+    costs about a millisecond, several seconds per run. The files, their locks
+    and renames behave the same in memory. ``--basetemp`` or
+    ``PYTEST_DEBUG_TEMPROOT`` still choose another folder; only the last run's
+    folders are kept (``tmp_path_retention_count``), so memory holds one run.
+    """
+    # Python's cycle collector runs every 700 new objects by default, and its passes grow with the
+    # hundreds of thousands of objects a test run keeps (the libraries, the collected tests): one to
+    # two seconds a run. Run every 10,000 it frees the same cycles, a little later (index files held
+    # by cyclic garbage stay open a little longer: at most about 130 descriptors instead of 80).
+    gc.set_threshold(10_000, 10, 10)
+    if config.option.basetemp or os.environ.get("PYTEST_DEBUG_TEMPROOT"):
+        return
+    if MEMORY_TEMP.is_dir() and os.access(MEMORY_TEMP, os.W_OK | os.X_OK):
+        os.environ["PYTEST_DEBUG_TEMPROOT"] = str(MEMORY_TEMP)
 
 
 def skip_unless_ci(reason: str) -> None:
@@ -79,10 +105,8 @@ def content_dir(tmp_path) -> Path:
     return target
 
 
-@pytest.fixture
-def small_content(tmp_path) -> Path:
-    """Two tiny articles: quick to index with any embedder."""
-    target = tmp_path / "small"
+def write_small_articles(target: Path) -> Path:
+    """Two tiny articles in a new folder ``target``: quick to index with any embedder."""
     target.mkdir()
     (target / "peeling.md").write_text(SAMPLE_MD, encoding="utf-8")
     (target / "laser.md").write_text(
@@ -92,6 +116,12 @@ def small_content(tmp_path) -> Path:
         encoding="utf-8",
     )
     return target
+
+
+@pytest.fixture
+def small_content(tmp_path) -> Path:
+    """Two tiny articles: quick to index with any embedder."""
+    return write_small_articles(tmp_path / "small")
 
 
 def cli_env(tmp: Path) -> dict[str, str]:
@@ -178,11 +208,80 @@ def hashing_index(tmp_path_factory) -> Path:
     return settings.index_dir
 
 
+@pytest.fixture(scope="session")
+def small_indexes(tmp_path_factory) -> Callable[[int], Path]:
+    """Index folders of :func:`small_content` after 1, 2, 3… full builds, each built once; copy them, never write to them.
+
+    Many tests need an index (or a few versions) only to start from: copying
+    one is a few milliseconds, building it again a few tens.
+    """
+    from index.build import sync_index
+    from index.embedder import HashingEmbedder
+
+    base = tmp_path_factory.mktemp("small-indexes")
+    content = write_small_articles(base / "small")
+    built: dict[int, Path] = {}
+
+    def index_after(builds: int) -> Path:
+        if builds not in built:
+            settings = make_settings(base / f"builds-{builds}", content)
+            for _ in range(builds):
+                sync_index(settings, embedder=HashingEmbedder(64), full=True)
+            built[builds] = settings.index_dir
+        return built[builds]
+
+    return index_after
+
+
+def copy_index(source: Path, settings: Settings) -> Settings:
+    """Put a copy of the index folder ``source`` at ``settings.index_dir``; returns ``settings``."""
+    shutil.copytree(source, settings.index_dir)
+    return settings
+
+
 @pytest.fixture
 def indexed_settings(fake_settings, hashing_index) -> Settings:
     """:func:`fake_settings` with the real articles already indexed (version 1), as ``sync_index`` leaves them."""
-    shutil.copytree(hashing_index, fake_settings.index_dir)
-    return fake_settings
+    return copy_index(hashing_index, fake_settings)
+
+
+# Version 2 of the real articles' index adds this section to lasers.md.
+MARKER = "Une séance de laser vasculaire coûte 180 euros à la clinique."
+MARKER_QUESTION = "Combien coûte une séance de laser vasculaire ?"
+
+
+def add_marker(content: Path, article: str = "lasers.md") -> None:
+    """Add the section holding :data:`MARKER` to ``article`` in ``content`` (the real articles' lasers.md)."""
+    path = content / article
+    path.write_text(
+        path.read_text(encoding="utf-8") + f"\n## Combien coûte une séance de laser ?\n\n{MARKER}\n",
+        encoding="utf-8",
+    )
+
+
+@pytest.fixture(scope="session")
+def two_versions_index(hashing_index, tmp_path_factory) -> Path:
+    """The real articles indexed (version 1), then updated with :data:`MARKER` (version 2, live); copy it."""
+    from index.build import sync_index
+    from index.embedder import HashingEmbedder
+
+    base = tmp_path_factory.mktemp("two-versions")
+    content = base / "content"
+    shutil.copytree(CONTENT, content)
+    add_marker(content)
+    settings = copy_index(hashing_index, make_settings(base, content))
+    assert sync_index(settings, embedder=HashingEmbedder(64)).version == 2
+    return settings.index_dir
+
+
+@pytest.fixture
+def two_versions(fake_settings, two_versions_index) -> Settings:
+    """:func:`fake_settings` with :data:`MARKER` in lasers.md and an index of two versions, as an update leaves it.
+
+    Version 1 holds the real articles, version 2 (live) the edited lasers.md.
+    """
+    add_marker(fake_settings.content_dir)
+    return copy_index(two_versions_index, fake_settings)
 
 
 @pytest.fixture(scope="session")
@@ -210,6 +309,21 @@ def fake_bot(indexed_settings, _shared_bot):
     bot.settings = indexed_settings
     bot._reload_lock = threading.Lock()
     return bot
+
+
+@pytest.fixture
+def small_bot(tmp_path, small_content, small_indexes):
+    """A bot over the two small articles, indexed (version 1) in this test's folders.
+
+    For tests of what follows an update (reloads, watchers, rollbacks): an
+    update of two articles takes milliseconds, one of the real articles a
+    few tenths of a second.
+    """
+    from bot.engine import Bot
+    from index.embedder import HashingEmbedder
+
+    settings = copy_index(small_indexes(1), make_settings(tmp_path, small_content))
+    return Bot(settings, embedder=HashingEmbedder(64))
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import make_settings
+from conftest import copy_index, make_settings
 
 from index.build import IndexBusy, UpdateAborted, index_lock, sync_index
 from index.embedder import HashingEmbedder
@@ -38,6 +38,12 @@ def settings(tmp_path, small_content):
     return make_settings(tmp_path, small_content)
 
 
+@pytest.fixture
+def indexed(settings, small_indexes):
+    """``settings`` with the small articles indexed (version 1), for tests that start from a first build."""
+    return copy_index(small_indexes(1), settings)
+
+
 def _history_lines(settings) -> int:
     path = settings.index_dir / HISTORY_FILE
     return len(path.read_text(encoding="utf-8").splitlines()) if path.exists() else 0
@@ -53,8 +59,8 @@ def test_first_build_reports_everything_added(settings):
     assert read_history(settings.index_dir)[0]["version"] == 1
 
 
-def test_update_with_nothing_changed_writes_nothing(settings):
-    sync_index(settings, embedder=EMB, full=True)
+def test_update_with_nothing_changed_writes_nothing(indexed):
+    settings = indexed
     history_before = _history_lines(settings)
     emb = CountingEmbedder()
     report = sync_index(settings, embedder=emb)
@@ -68,8 +74,8 @@ def test_update_with_nothing_changed_writes_nothing(settings):
     assert _history_lines(settings) == history_before
 
 
-def test_update_after_edit_reembeds_only_that_article(settings, small_content):
-    sync_index(settings, embedder=EMB, full=True)
+def test_update_after_edit_reembeds_only_that_article(indexed, small_content):
+    settings = indexed
     old = load_current(settings.index_dir)
     old_peeling = [(c.id, c.text) for c in old.chunks if c.source == "peeling.md"]
     path = small_content / "laser.md"
@@ -97,8 +103,8 @@ def test_update_after_edit_reembeds_only_that_article(settings, small_content):
     np.testing.assert_array_equal(old.vectors()[old_rows], new.vectors()[new_rows])
 
 
-def test_update_shows_added_and_removed(settings, small_content):
-    sync_index(settings, embedder=EMB, full=True)
+def test_update_shows_added_and_removed(indexed, small_content):
+    settings = indexed
     (small_content / "meso.md").write_text(NEW_ARTICLE, encoding="utf-8")
     (small_content / "peeling.md").unlink()
     report = sync_index(settings, embedder=EMB)
@@ -147,8 +153,8 @@ def test_update_equals_full_build(tmp_path, content_dir, hashing_index):
         assert [a.chunks[r].id for r in rows_a[0]] == [b.chunks[r].id for r in rows_b[0]]
 
 
-def test_broken_article_keeps_previous_chunks(settings, small_content):
-    sync_index(settings, embedder=EMB, full=True)
+def test_broken_article_keeps_previous_chunks(indexed, small_content):
+    settings = indexed
     old = load_current(settings.index_dir)
     old_laser = [(c.id, c.text) for c in old.chunks if c.source == "laser.md"]
     old_sha = old.manifest["articles"]["laser.md"]["sha256"]
@@ -165,8 +171,8 @@ def test_broken_article_keeps_previous_chunks(settings, small_content):
     assert new.manifest["articles"]["laser.md"]["sha256"] == old_sha
 
 
-def test_broken_article_alone_keeps_the_live_version(settings, small_content):
-    sync_index(settings, embedder=EMB, full=True)
+def test_broken_article_alone_keeps_the_live_version(indexed, small_content):
+    settings = indexed
     (small_content / "laser.md").write_text(BROKEN, encoding="utf-8")
     report = sync_index(settings, embedder=EMB)
     assert report.kept_previous == ["laser.md"]
@@ -174,8 +180,8 @@ def test_broken_article_alone_keeps_the_live_version(settings, small_content):
     assert {c.source for c in load_current(settings.index_dir).chunks} == {"laser.md", "peeling.md"}
 
 
-def test_strict_update_with_broken_article_aborts(settings, small_content):
-    sync_index(settings, embedder=EMB, full=True)
+def test_strict_update_with_broken_article_aborts(indexed, small_content):
+    settings = indexed
     (small_content / "laser.md").write_text(BROKEN, encoding="utf-8")
     (small_content / "meso.md").write_text(NEW_ARTICLE, encoding="utf-8")
     history_before = _history_lines(settings)
@@ -188,8 +194,8 @@ def test_strict_update_with_broken_article_aborts(settings, small_content):
     assert sync_index(settings, embedder=EMB).version == 2
 
 
-def test_second_writer_gets_index_busy(settings):
-    sync_index(settings, embedder=EMB, full=True)
+def test_second_writer_gets_index_busy(indexed):
+    settings = indexed
     with index_lock(settings.index_dir), pytest.raises(IndexBusy):
         sync_index(settings, embedder=EMB, full=True)
     assert list_versions(settings.index_dir) == ["v000001"]
@@ -197,8 +203,8 @@ def test_second_writer_gets_index_busy(settings):
     assert sync_index(settings, embedder=EMB, full=True).version == 2
 
 
-def test_model_change_forces_full_reembed(settings):
-    sync_index(settings, embedder=EMB, full=True)
+def test_model_change_forces_full_reembed(indexed):
+    settings = indexed
     emb = HashingEmbedder(32)
     report = sync_index(settings, embedder=emb)
     assert report.written
@@ -248,8 +254,8 @@ def test_losing_more_than_half_the_articles_needs_allow_shrink(indexed_settings,
     assert report.written and report.articles < before / 2
 
 
-def test_losing_half_or_less_is_an_ordinary_update(settings, small_content):
-    sync_index(settings, embedder=EMB, full=True)
+def test_losing_half_or_less_is_an_ordinary_update(indexed, small_content):
+    settings = indexed
     (small_content / "peeling.md").unlink()
     assert sync_index(settings, embedder=EMB).articles == 1
 

@@ -78,14 +78,6 @@ def cli(tmp_path_factory, hashing_index):
     shutil.copytree(content, broken)
     (broken / "casse.md").write_text("---\ntitle: [pas fermé\n---\nTexte.\n", encoding="utf-8")
 
-    # The real articles, indexed, then one article edited: `index update` must see it.
-    upd_content = tmp / "upd-content"
-    shutil.copytree(CONTENT, upd_content)
-    upd = make_settings(tmp / "upd", upd_content)
-    shutil.copytree(hashing_index, upd.index_dir)
-    edited = upd_content / "exosomes.md"
-    edited.write_text(edited.read_text(encoding="utf-8") + "\nUne phrase ajoutée pour le test.\n", encoding="utf-8")
-
     good_eval = tmp / "eval.jsonl"
     good_eval.write_text("\n".join(json.dumps(c, ensure_ascii=False) for c in EVAL_CASES) + "\n", encoding="utf-8")
     bad_eval = tmp / "bad.jsonl"
@@ -107,8 +99,15 @@ def cli(tmp_path_factory, hashing_index):
     bot_cli._load_bot = load_once
     env = {"FAQBOT_DATA_DIR": str(tmp / "data")}
     try:
-        runs = {
-            "build": run_cli(index_main, ["build", "--content", str(content), "--index-dir", str(index)], env),
+        runs = {"build": run_cli(index_main, ["build", "--content", str(content), "--index-dir", str(index)], env)}
+        # The articles just indexed, then one of them edited: `index update` must see it.
+        upd_content = tmp / "upd-content"
+        shutil.copytree(content, upd_content)
+        upd = make_settings(tmp / "upd", upd_content)
+        shutil.copytree(index, upd.index_dir)
+        edited = upd_content / "exosomes.md"
+        edited.write_text(edited.read_text(encoding="utf-8") + "\nUne phrase ajoutée pour le test.\n", encoding="utf-8")
+        runs |= {
             "broken": run_cli(index_main, ["build", "--content", str(broken), "--index-dir", str(tmp / "broken-index")], env),
             "update": run_cli(index_main, ["update", "--json", "--content", str(upd_content), "--index-dir", str(upd.index_dir)], env),
             "stats": run_cli(index_main, ["stats", "--json", "--index-dir", str(ask_index)], env),

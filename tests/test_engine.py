@@ -192,18 +192,19 @@ def test_answers_cite_numbered_verbatim_quotes_in_patient_language(fake_bot):
     assert problems == []
 
 
-def test_maybe_reload_picks_up_new_version(fake_bot, fake_settings):
-    assert fake_bot.maybe_reload() is False  # nothing new yet
-    v1 = fake_bot.retriever.loaded.version
-    path = fake_settings.content_dir / "exosomes.md"
-    marker = "Les exosomes zorglubiens sont une invention de ce test."
+def test_maybe_reload_picks_up_new_version(small_bot):
+    bot = small_bot
+    assert bot.maybe_reload() is False  # nothing new yet
+    v1 = bot.retriever.loaded.version
+    path = bot.settings.content_dir / "laser.md"
+    marker = "Le laser zorglubien est une invention de ce test."
     path.write_text(path.read_text(encoding="utf-8") + f"\n## Note de test\n\n{marker}\n", encoding="utf-8")
-    report = sync_index(fake_settings, embedder=HashingEmbedder(64))
-    assert report.changed == ["exosomes.md"]
-    assert fake_bot.maybe_reload() is True
-    assert fake_bot.retriever.loaded.version == report.version == v1 + 1
-    assert any(marker in c.text for c in fake_bot.retriever.chunks)
-    assert fake_bot.maybe_reload() is False  # same version: no second reload
+    report = sync_index(bot.settings, embedder=HashingEmbedder(64))
+    assert report.changed == ["laser.md"]
+    assert bot.maybe_reload() is True
+    assert bot.retriever.loaded.version == report.version == v1 + 1
+    assert any(marker in c.text for c in bot.retriever.chunks)
+    assert bot.maybe_reload() is False  # same version: no second reload
 
 
 # --- Real model ------------------------------------------------------------------------------

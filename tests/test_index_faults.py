@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CONTENT, ROOT, cli_env, make_settings, run_cli
+from conftest import CONTENT, MARKER, MARKER_QUESTION, ROOT, add_marker, cli_env, copy_index, make_settings, run_cli
 
 from index.__main__ import main as index_main
 from index.build import IndexBusy, index_lock, sync_index
@@ -39,8 +39,6 @@ from index.store import (
 )
 
 EMB = HashingEmbedder(64)
-MARKER = "Une séance de laser vasculaire coûte 180 euros à la clinique."
-MARKER_QUESTION = "Combien coûte une séance de laser vasculaire ?"
 QUESTIONS = [
     "Combien de séances de microneedling faut-il ?",
     "Les exosomes sont-ils autorisés en France ?",
@@ -150,14 +148,6 @@ def _history_lines(index_dir: Path) -> int:
     return len(path.read_text(encoding="utf-8").splitlines()) if path.exists() else 0
 
 
-def _add_marker(content: Path) -> None:
-    path = content / "lasers.md"
-    path.write_text(
-        path.read_text(encoding="utf-8") + f"\n## Combien coûte une séance de laser ?\n\n{MARKER}\n",
-        encoding="utf-8",
-    )
-
-
 def _has_marker(index_dir: Path) -> bool:
     return any(MARKER in c.text for c in load_current(index_dir).chunks)
 
@@ -166,6 +156,12 @@ def _has_marker(index_dir: Path) -> bool:
 def settings(indexed_settings):
     """The real articles, indexed (version 1) with the hashing embedder."""
     return indexed_settings
+
+
+@pytest.fixture
+def small_settings(tmp_path, small_content, small_indexes):
+    """The two small articles, indexed (version 1): for tests whose update need not be of the real articles."""
+    return copy_index(small_indexes(1), make_settings(tmp_path, small_content))
 
 
 def _cli(command: str, settings, *extra: str):
@@ -193,7 +189,7 @@ def test_kill_9_mid_update_keeps_the_live_index(tmp_path, settings, point):
     index_dir = settings.index_dir
     before = _snapshot(index_dir)
     history = _history_lines(index_dir)
-    _add_marker(settings.content_dir)
+    add_marker(settings.content_dir)
 
     match, reached = KILL_POINTS[point]
     proc = _start(_index_args("update", settings), _env(tmp_path, fsync_delay=60, fsync_match=match))
@@ -237,8 +233,9 @@ def test_kill_9_mid_update_keeps_the_live_index(tmp_path, settings, point):
 # --- two writers at once ----------------------------------------------------------------------
 
 
-def test_cli_refuses_while_another_process_holds_the_lock(tmp_path, settings):
-    _add_marker(settings.content_dir)
+def test_cli_refuses_while_another_process_holds_the_lock(tmp_path, small_settings):
+    settings = small_settings
+    add_marker(settings.content_dir, "laser.md")
     # The lock is a file lock: held here, it is held against the command as against another process.
     with index_lock(settings.index_dir):
         runs = {
@@ -264,7 +261,7 @@ def test_cli_refuses_while_another_process_holds_the_lock(tmp_path, settings):
 @needs_linux
 @pytest.mark.slow
 def test_update_in_process_while_a_cli_update_writes(tmp_path, settings):
-    _add_marker(settings.content_dir)
+    add_marker(settings.content_dir)
     proc = _start(_index_args("update", settings), _env(tmp_path, fsync_delay=0.7, fsync_match=TMP_VERSION_FILES))
     try:
         _wait_for(lambda: bool(_tmp_dirs(settings.index_dir)), proc, "the update started writing")
@@ -366,11 +363,12 @@ def test_every_bad_article_is_reported_and_skipped(tmp_path, monkeypatch):
     assert "front-matter-casse.md" not in {f["source"] for f in again.failed}
 
 
-def test_duplicate_url_added_later_never_gives_two_articles_one_url(settings):
+def test_duplicate_url_added_later_never_gives_two_articles_one_url(small_settings):
     """A copy added *next to* an indexed article (sorting before it) must not put the URL in twice."""
-    (settings.content_dir / "exosomes-2.md").write_text(
-        '---\ntitle: "Exosomes (copie)"\nurl: "https://clinique.example/articles/exosomes"\n---\n'
-        "## Copie\n\nUne copie de l'article sur les exosomes.\n",
+    settings = small_settings
+    (settings.content_dir / "laser-2.md").write_text(
+        '---\ntitle: "Le laser vasculaire (copie)"\nurl: "https://clinique.example/articles/laser"\n---\n'
+        "## Copie\n\nUne copie de l'article sur le laser vasculaire.\n",
         encoding="utf-8",
     )
     report = sync_index(settings, embedder=EMB)
@@ -390,7 +388,7 @@ def test_cli_reports_each_bad_article_and_strict_keeps_the_old_version(tmp_path)
         shutil.copy(CONTENT / name, strict_content / name)
     strict = make_settings(tmp_path / "strict-index", strict_content)
     sync_index(strict, embedder=EMB, full=True)
-    _add_marker(strict_content)  # a real change: without --strict it would be written
+    add_marker(strict_content)  # a real change: without --strict it would be written
     (strict_content / "latin1.md").write_bytes(BAD["latin1.md"][0])
 
     mixed_run = _cli("update", mixed)
@@ -441,14 +439,6 @@ DAMAGES = {
     "manifest-zeroed": _manifest(b"\x00" * 512),
     "manifest-not-an-object": _manifest(b"[]"),
 }
-
-
-@pytest.fixture
-def two_versions(settings):
-    """Version 1 = the real articles; version 2 (live) adds MARKER to lasers.md."""
-    _add_marker(settings.content_dir)
-    assert sync_index(settings, embedder=EMB).version == 2
-    return settings
 
 
 # One damage in the quick loop; the others behave the same way and run with the slow tests.
@@ -541,7 +531,7 @@ def test_bot_switches_version_while_answering(settings):
         time.sleep(0.3)
         before = len(seen)
         assert MARKER not in bot.ask(MARKER_QUESTION).answer
-        _add_marker(settings.content_dir)
+        add_marker(settings.content_dir)
         report = sync_index(settings, embedder=EMB)
         assert report.changed == ["lasers.md"] and report.version == 2
         assert bot.maybe_reload() is True

@@ -52,10 +52,16 @@ def test_importing_the_emergency_check_is_light():
         "print(json.dumps({'seconds': d, 'heavy': sorted(m for m in ('faiss', 'bm25s', 'sklearn', 'torch', "
         "'sentence_transformers', 'gradio', 'bot.retrieval', 'index.store') if m in sys.modules)}))"
     )
-    runs = [
-        json.loads(subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout)
+    # Three fresh interpreters started together: each measures its own CPU time, which the others do not add to.
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for _ in range(3)
     ]
+    runs = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        runs.append(json.loads(out))
     assert runs[0]["heavy"] == []
     # The best of three; measured ~0.15 s.
     assert min(r["seconds"] for r in runs) < 0.2

@@ -92,15 +92,12 @@ def test_two_services_keep_separate_counts(fake_bot, fake_settings):
     assert samples(second.metrics.render()[0].decode())[("faqbot_answer_latency_seconds_count", ())] == 0
 
 
-def test_health_reports_a_fallback_version(indexed_settings):
+def test_health_reports_a_fallback_version(two_versions):
     from bot.engine import Bot
     from index.embedder import HashingEmbedder
 
-    fake_settings = indexed_settings  # version 1
+    fake_settings = two_versions  # version 2 live, version 1 before it
     embedder = HashingEmbedder(64)
-    lasers = fake_settings.content_dir / "lasers.md"
-    lasers.write_text(lasers.read_text(encoding="utf-8") + "\nUne phrase de plus.\n", encoding="utf-8")
-    assert sync_index(fake_settings, embedder=embedder).version == 2
     (fake_settings.index_dir / VERSIONS_DIR / "v000002" / "faiss.index").write_bytes(b"damaged")
     service = ClinicService(fake_settings, bot=Bot(fake_settings, embedder=embedder))
     health = service.index_health()
@@ -170,15 +167,17 @@ def test_healthz_and_metrics_over_http_reveal_no_question(service):
     assert time.time() - parse_time(body["index_built_at"]) >= body["index_age_seconds"] - 1
 
 
-def test_index_watcher_follows_a_version_written_by_another_process(service, fake_settings):
+def test_index_watcher_follows_a_version_written_by_another_process(small_bot):
     from index.embedder import HashingEmbedder
 
+    settings = small_bot.settings
+    service = ClinicService(settings, bot=small_bot)
     assert service.index_health().version == 1
     assert service.start_index_watcher(interval=0.05) is not None
     try:
-        lasers = fake_settings.content_dir / "lasers.md"
-        lasers.write_text(lasers.read_text(encoding="utf-8") + "\nUne phrase de plus.\n", encoding="utf-8")
-        sync_index(fake_settings, embedder=HashingEmbedder(64))  # the scheduled writer
+        laser = settings.content_dir / "laser.md"
+        laser.write_text(laser.read_text(encoding="utf-8") + "\nUne phrase de plus.\n", encoding="utf-8")
+        sync_index(settings, embedder=HashingEmbedder(64))  # the scheduled writer
         deadline = time.monotonic() + 10
         while service.index_health().version != 2 and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -79,25 +79,20 @@ def test_an_older_store_file_gets_one_rating_per_answer(tmp_path):
     assert sorted(r["question"] for r in store.feedback_rows()) == ["Et le prix ?", "ancienne"]
 
 
-def test_status_shows_a_fallback_and_why(fake_bot):
+def test_status_shows_a_fallback_and_why(two_versions):
     from bot.engine import Bot
-    from index.build import sync_index
+    from index.embedder import HashingEmbedder
     from index.store import FAISS_FILE, VERSIONS_DIR
 
-    settings = fake_bot.settings
-    (settings.content_dir / "nouveau.md").write_text(
-        "---\ntitle: Nouveau soin\nurl: https://clinique.example/nouveau\n---\nUn texte sur un nouveau soin.\n",
-        encoding="utf-8",
-    )
-    report = sync_index(settings, embedder=fake_bot.embedder)
-    damaged = settings.index_dir / VERSIONS_DIR / f"v{report.version:06d}" / FAISS_FILE
+    settings = two_versions  # version 2 live, version 1 before it
+    damaged = settings.index_dir / VERSIONS_DIR / "v000002" / FAISS_FILE
     damaged.write_bytes(damaged.read_bytes()[:-10])
-    service = ClinicService(settings, bot=Bot(settings, embedder=fake_bot.embedder))
+    service = ClinicService(settings, bot=Bot(settings, embedder=HashingEmbedder(64)))
     status = service.index_status()
-    assert status["live_version"] == report.version
-    assert status["version"] == report.version - 1
+    assert status["live_version"] == 2
+    assert status["version"] == 1
     assert status["fallback"] is True
-    assert "damaged" in status["fallback_reason"] and f"v{report.version:06d}" in status["fallback_reason"]
+    assert "damaged" in status["fallback_reason"] and "v000002" in status["fallback_reason"]
     assert status["last_error"]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -19,6 +20,22 @@ from service.staff_auth import (
 )
 
 GOOD = "correct horse battery"
+
+
+@pytest.fixture(autouse=True)
+def _cheaper_scrypt(monkeypatch) -> Iterator[None]:
+    """Hashes made by these tests use scrypt's N = 2**10 instead of the shipped 2**14.
+
+    Every check still runs scrypt with the parameters its hash names, as the app
+    does; only the work factor, which no test here measures, is smaller: a few
+    milliseconds a hash instead of about fifty.
+    """
+    import service.staff_auth as staff_auth
+
+    monkeypatch.setattr(staff_auth, "SCRYPT_N", 2**10)
+    staff_auth._dummy_hash.cache_clear()  # the unknown-user hash, made with the N in force
+    yield
+    staff_auth._dummy_hash.cache_clear()
 
 
 def test_hash_round_trip_and_salt():

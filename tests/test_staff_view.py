@@ -248,9 +248,10 @@ def test_gaps_from_the_service_marked_done(service):
 # --- rollback and the view itself ------------------------------------------------------------------
 
 
-def test_rollback_serves_the_previous_version(service):
+def test_rollback_serves_the_previous_version(small_bot):
     from index.store import read_history
 
+    service = ClinicService(small_bot.settings, bot=small_bot)
     first = service.index_status()["version"]
     article = next(service.settings.content_dir.glob("*.md"))
     article.write_text(article.read_text(encoding="utf-8") + "\n\nUne phrase ajoutée.\n", encoding="utf-8")

@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import make_settings
+from conftest import copy_index, make_settings
 
 from index.articles import load_articles
 from index.build import sync_index
@@ -34,6 +34,16 @@ EMB = HashingEmbedder(64)
 @pytest.fixture
 def settings(tmp_path, small_content):
     return make_settings(tmp_path, small_content)
+
+
+@pytest.fixture
+def indexed(settings, small_indexes):
+    """Give ``settings`` the index that ``builds`` full builds leave: a copy, for tests that start from it."""
+
+    def index_after(builds: int = 1):
+        return copy_index(small_indexes(builds), settings)
+
+    return index_after
 
 
 def _build(settings, times: int = 1):
@@ -73,8 +83,8 @@ def test_build_then_load_round_trip(settings, small_content):
     assert loaded.warnings == []
 
 
-def test_search_finds_the_right_chunk(settings):
-    _build(settings)
+def test_search_finds_the_right_chunk(settings, indexed):
+    indexed()
     loaded = load_current(settings.index_dir)
     query = EMB.encode_query("Deux à trois séances de laser vasculaire suffisent souvent.")
     _, rows = loaded.faiss_index.search(query[None, :], 1)
@@ -104,8 +114,8 @@ def test_keep_versions_prunes_old_ones(tmp_path, small_content):
     assert current_version_name(settings.index_dir) == "v000004"
 
 
-def test_check_compatible_accepts_same_settings(settings):
-    _build(settings)
+def test_check_compatible_accepts_same_settings(settings, indexed):
+    indexed()
     check_compatible(load_current(settings.index_dir).manifest, "hashing-64", 500, 80)
 
 
@@ -113,17 +123,17 @@ def test_check_compatible_accepts_same_settings(settings):
     "model, chars, overlap",
     [("hashing-32", 500, 80), ("bundled:all-MiniLM-L6-v2", 500, 80), ("hashing-64", 400, 80), ("hashing-64", 500, 50)],
 )
-def test_check_compatible_refuses_other_model_or_chunking(settings, model, chars, overlap):
-    _build(settings)
+def test_check_compatible_refuses_other_model_or_chunking(settings, indexed, model, chars, overlap):
+    indexed()
     manifest = load_current(settings.index_dir).manifest
     with pytest.raises(IndexMismatch, match="rebuild"):
         check_compatible(manifest, model, chars, overlap)
 
 
-def test_bot_refuses_index_built_with_another_embedder(settings):
+def test_bot_refuses_index_built_with_another_embedder(settings, indexed):
     from bot.engine import Bot
 
-    _build(settings)
+    indexed()
     with pytest.raises(IndexMismatch, match="rebuild"):
         Bot(settings, embedder=HashingEmbedder(32))
 
@@ -148,8 +158,8 @@ def _damage_manifest(version_dir):
 
 
 @pytest.mark.parametrize("damage", [_damage_faiss, _damage_manifest], ids=["faiss", "manifest"])
-def test_damaged_live_version(settings, damage):
-    _build(settings, times=2)
+def test_damaged_live_version(settings, indexed, damage):
+    indexed(builds=2)
     damage(settings.index_dir / VERSIONS_DIR / "v000002")
     with pytest.raises(IndexCorrupt):
         load_current(settings.index_dir, fallback=False)
@@ -161,22 +171,22 @@ def test_damaged_live_version(settings, damage):
     assert len(loaded.chunks) == loaded.faiss_index.ntotal > 0
 
 
-def test_missing_faiss_file_is_corrupt(settings):
-    _build(settings)
+def test_missing_faiss_file_is_corrupt(settings, indexed):
+    indexed()
     (settings.index_dir / VERSIONS_DIR / "v000001" / FAISS_FILE).unlink()
     with pytest.raises(IndexCorrupt, match="faiss.index"):
         load_current(settings.index_dir)
 
 
-def test_no_usable_version_says_rebuild(settings):
-    _build(settings)
+def test_no_usable_version_says_rebuild(settings, indexed):
+    indexed()
     _damage_manifest(settings.index_dir / VERSIONS_DIR / "v000001")
     with pytest.raises(IndexCorrupt, match="[Rr]ebuild"):
         load_current(settings.index_dir, fallback=True)
 
 
-def test_rollback_switches_to_previous_version(settings):
-    _build(settings, times=3)
+def test_rollback_switches_to_previous_version(settings, indexed):
+    indexed(builds=3)
     assert rollback(settings.index_dir) == "v000002"
     assert current_version_name(settings.index_dir) == "v000002"
     assert load_current(settings.index_dir).version == 2
@@ -186,15 +196,15 @@ def test_rollback_switches_to_previous_version(settings):
         rollback(settings.index_dir)
 
 
-def test_rollback_skips_damaged_version(settings):
-    _build(settings, times=3)
+def test_rollback_skips_damaged_version(settings, indexed):
+    indexed(builds=3)
     _damage_faiss(settings.index_dir / VERSIONS_DIR / "v000002")
     assert rollback(settings.index_dir) == "v000001"
     assert load_current(settings.index_dir, fallback=False).version == 1
 
 
-def test_manifest_is_plain_json(settings):
-    _build(settings)
+def test_manifest_is_plain_json(settings, indexed):
+    indexed()
     manifest = json.loads((settings.index_dir / VERSIONS_DIR / "v000001" / MANIFEST_FILE).read_text("utf-8"))
     assert manifest["files"][FAISS_FILE] == hashlib.sha256(
         (settings.index_dir / VERSIONS_DIR / "v000001" / FAISS_FILE).read_bytes()
