@@ -64,3 +64,9 @@ def test_a_semantic_alarm_on_a_message_that_denies_the_sign_becomes_a_caution():
     assert (denied.level, denied.net) == (CAUTION, "semantic+reassured")
     over = checker.check("her lip went dark after filler last year, she's fine now", vector)
     assert over.level == CAUTION
+
+
+def test_a_sign_word_is_not_read_inside_a_longer_word():
+    """"cou" (neck) is not in "coudes" (elbows): an itchy rash on the elbows is not hives on the neck."""
+    assert emergency_rule("des plaques rouges qui grattent sur les coudes depuis une semaine") is None
+    assert emergency_rule("des plaques rouges qui gonflent sur le cou") == "hives_or_fast_swelling"
