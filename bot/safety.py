@@ -122,6 +122,8 @@ def _expand(patterns: list[str], groups: dict[str, list[str]], where: str) -> li
 
 
 def _union(parts: list[str], where: str) -> re.Pattern[str]:
+    if not parts:
+        raise RulesFileError(f"{where}: no pattern")
     try:
         return re.compile("|".join(f"(?:{p})" for p in parts))
     except re.error as exc:
@@ -129,15 +131,7 @@ def _union(parts: list[str], where: str) -> re.Pattern[str]:
 
 
 def _compile(patterns: list[str], groups: dict[str, list[str]], where: str) -> re.Pattern[str]:
-    parts = _expand(patterns, groups, where)
-    if not parts:
-        raise RulesFileError(f"{where}: no pattern")
-    return _union(parts, where)
-
-
-def _joined(patterns: list[str], groups: dict[str, list[str]], where: str) -> re.Pattern[str] | None:
-    parts = [p for p in _expand(patterns, groups, where) if _GAP.search(p)]
-    return _union(parts, where) if parts else None
+    return _union(_expand(patterns, groups, where), where)
 
 
 def _negation(words: list[str], where: str) -> Negation | None:
@@ -158,15 +152,17 @@ def _rule(
     miss = "must_not_fire" if fire == "must_fire" else "must_not_match"
     if not entry.get(fire) or not entry.get(miss):
         raise RulesFileError(f"{where}: needs examples in '{fire}' and '{miss}'")
+    parts = _expand(entry.get("patterns", []), groups, where)
+    joined = [p for p in parts if _GAP.search(p)]
     return Rule(
         name=entry.get("name", ""),
         category=entry.get("category"),
-        pattern=_compile(entry.get("patterns", []), groups, where),
+        pattern=_union(parts, where),
         needs=tuple(_compile(group, groups, f"{where} needs") for group in entry.get("needs", [])),
         must_fire=tuple(entry[fire]),
         must_not_fire=tuple(entry[miss]),
         negation=negation,
-        joined=_joined(entry.get("patterns", []), groups, where),
+        joined=_union(joined, where) if joined else None,
     )
 
 
