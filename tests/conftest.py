@@ -312,18 +312,22 @@ def fake_bot(indexed_settings, _shared_bot):
 
 
 @pytest.fixture
-def small_bot(tmp_path, small_content, small_indexes):
-    """A bot over the two small articles, indexed (version 1) in this test's folders.
+def small_settings(tmp_path, small_content, small_indexes) -> Settings:
+    """The two small articles in this test's folders, indexed (version 1): a copy of the index built once for them.
 
-    For tests of what follows an update (reloads, watchers, rollbacks): an
-    update of two articles takes milliseconds, one of the real articles a
-    few tenths of a second.
+    For tests whose update need not be of the real articles: an update of two
+    articles takes milliseconds, one of the real articles a few tenths of a second.
     """
+    return copy_index(small_indexes(1), make_settings(tmp_path, small_content))
+
+
+@pytest.fixture
+def small_bot(small_settings):
+    """A bot over :func:`small_settings`, for tests of what follows an update (reloads, watchers, rollbacks)."""
     from bot.engine import Bot
     from index.embedder import HashingEmbedder
 
-    settings = copy_index(small_indexes(1), make_settings(tmp_path, small_content))
-    return Bot(settings, embedder=HashingEmbedder(64))
+    return Bot(small_settings, embedder=HashingEmbedder(64))
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CONTENT, MARKER, MARKER_QUESTION, ROOT, add_marker, cli_env, copy_index, make_settings, run_cli
+from conftest import CONTENT, MARKER, MARKER_QUESTION, ROOT, add_marker, cli_env, make_settings, run_cli
 
 from index.__main__ import main as index_main
 from index.build import IndexBusy, index_lock, sync_index
@@ -156,12 +156,6 @@ def _has_marker(index_dir: Path) -> bool:
 def settings(indexed_settings):
     """The real articles, indexed (version 1) with the hashing embedder."""
     return indexed_settings
-
-
-@pytest.fixture
-def small_settings(tmp_path, small_content, small_indexes):
-    """The two small articles, indexed (version 1): for tests whose update need not be of the real articles."""
-    return copy_index(small_indexes(1), make_settings(tmp_path, small_content))
 
 
 def _cli(command: str, settings, *extra: str):

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import copy_index, make_settings
 
 from bot.engine import Bot
 from bot.retrieval import Retriever
@@ -30,9 +29,9 @@ QUESTIONS = [
 
 
 @pytest.fixture
-def settings(tmp_path, small_content, small_indexes):
-    """The small articles, indexed (version 1): a copy of the index built once for them."""
-    return copy_index(small_indexes(1), make_settings(tmp_path, small_content))
+def settings(small_settings):
+    """The small articles, indexed (version 1)."""
+    return small_settings
 
 
 def _forbid_builders(monkeypatch):
