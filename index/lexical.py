@@ -10,11 +10,12 @@ files and opens the large arrays, whose rows are read when a question needs
 them (:mod:`index.rowfile`); it computes nothing that grows with the corpus: a
 replica starts in seconds at 100,000 passages instead of rebuilding them.
 
-The n-gram matrix is fitted by scikit-learn's ``TfidfVectorizer`` at build
-time; a question is transformed here by the same steps (``char_wb`` n-grams of
-the folded text, sublinear tf, idf, l2 norm, in the same order and precision),
-so a replica does not import scikit-learn. A test checks both give the same
-numbers.
+The n-gram matrix is scikit-learn's ``TfidfVectorizer`` (``char_wb`` n-grams
+of the folded text, smoothed idf, sublinear tf, l2 norm), computed here by the
+same steps in the same order and precision, for the passages at build time and
+for a question at search time: one implementation for both sides, and neither a
+build nor a replica imports scikit-learn (1.5 s). A test checks the numbers are
+scikit-learn's, bit for bit.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import json
 import math
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,6 +89,69 @@ def char_wb_ngrams(text: str) -> list[str]:
     return grams
 
 
+def ngram_vector(columns: list[int], idf: np.ndarray) -> NgramQuery:
+    """The TF-IDF vector of a text whose known n-grams are ``columns`` (one per occurrence).
+
+    scikit-learn's ``transform`` steps: counts, ``1 + log`` (sublinear tf),
+    times idf, then the l2 norm summed in double in column order.
+    """
+    counts = Counter(columns)
+    if not counts:
+        return NgramQuery(np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32))
+    order = sorted(counts)
+    indices = np.asarray(order, dtype=np.int32)
+    data = np.fromiter(map(counts.__getitem__, order), dtype=np.float32, count=len(order))
+    np.log(data, out=data)
+    data += 1.0
+    data *= idf[indices]
+    # A cumulative sum is sequential: the same additions in the same order as scikit-learn's loop.
+    total = float(np.cumsum((data * data).astype(np.float64))[-1])
+    if total:
+        data = (data.astype(np.float64) / math.sqrt(total)).astype(np.float32)
+    return NgramQuery(indices, data)
+
+
+@dataclass(frozen=True)
+class NgramMatrix:
+    """The passages' n-gram TF-IDF matrix by row (CSR), its sorted vocabulary and idf."""
+
+    vocabulary: np.ndarray
+    idf: np.ndarray
+    data: np.ndarray
+    indices: np.ndarray
+    indptr: np.ndarray
+
+
+def fit_ngrams(texts: list[str]) -> NgramMatrix:
+    """``TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), preprocessor=fold, sublinear_tf=True,
+    dtype=float32).fit_transform(texts)``, by the same steps.
+
+    The vocabulary is sorted; idf is ``log((n + 1) / (df + 1)) + 1`` in float32.
+    """
+    grams_by_text = [char_wb_ngrams(t) for t in texts]
+    df_by_gram: Counter[str] = Counter()
+    for grams in grams_by_text:
+        df_by_gram.update(set(grams))
+    names = sorted(df_by_gram)
+    column = {gram: i for i, gram in enumerate(names)}
+    df = np.asarray([df_by_gram[g] for g in names], dtype=np.float32)
+    df += 1.0
+    idf = np.full_like(df, fill_value=len(texts) + 1, dtype=np.float32)
+    idf /= df
+    np.log(idf, out=idf)
+    idf += 1.0
+    rows = [ngram_vector(list(map(column.__getitem__, grams)), idf) for grams in grams_by_text]
+    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    indptr[1:] = np.cumsum([r.nnz for r in rows])
+    return NgramMatrix(
+        vocabulary=np.asarray(names, dtype=f"U{NGRAM_RANGE[1]}"),
+        idf=idf,
+        data=np.concatenate([r.data for r in rows]) if rows else np.zeros(0, dtype=np.float32),
+        indices=np.concatenate([r.indices for r in rows]) if rows else np.zeros(0, dtype=np.int32),
+        indptr=indptr,
+    )
+
+
 def file_sha256(path: Path) -> str:
     """sha256 of a file read in blocks (a large array is never held in memory whole)."""
     digest = hashlib.sha256()
@@ -122,8 +187,6 @@ def write_lexical(folder: Path, chunks: list[Chunk], units: list[Unit]) -> dict[
         Each written file's path relative to the version folder and its sha256, for the manifest.
     """
     import bm25s
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
     folder.mkdir(parents=True, exist_ok=True)
     corpus_words: dict[str, None] = {}
     docs: list[list[str]] = []
@@ -184,17 +247,11 @@ def write_lexical(folder: Path, chunks: list[Chunk], units: list[Unit]) -> dict[
     bm25.index([d or ["_"] for d in docs] or [["_"]], show_progress=False)
     bm25.save(folder / BM25_DIR, show_progress=False)
 
-    vectorizer = TfidfVectorizer(
-        analyzer="char_wb", ngram_range=NGRAM_RANGE, preprocessor=fold, sublinear_tf=True, min_df=1,
-        dtype=np.float32,
-    )
     # Stored by passage, n-grams sorted: the similarity re-ranks the few hundred passages the other
     # searches found, so a question reads those rows only.
-    matrix = vectorizer.fit_transform([c.embedding_text for c in chunks] or ["_"]).tocsr()
-    matrix.sort_indices()
-    vocabulary = np.asarray(vectorizer.get_feature_names_out(), dtype=f"U{NGRAM_RANGE[1]}")
-    _save_npy(folder / NGRAM_VOCAB, vocabulary)
-    _save_npy(folder / NGRAM_IDF, vectorizer.idf_)
+    matrix = fit_ngrams([c.embedding_text for c in chunks] or ["_"])
+    _save_npy(folder / NGRAM_VOCAB, matrix.vocabulary)
+    _save_npy(folder / NGRAM_IDF, matrix.idf)
     _save_npy(folder / NGRAM_DATA, matrix.data.astype(np.float32, copy=False))
     _save_npy(folder / NGRAM_INDICES, matrix.indices)
     _save_npy(folder / NGRAM_INDPTR, matrix.indptr)
@@ -263,29 +320,15 @@ class LexicalIndex:
         return self._unit_rows.read(span[0], span[1]).tolist() if span else []
 
     def ngram_query(self, text: str) -> NgramQuery:
-        """A text as the build's ``TfidfVectorizer.transform`` would give it (same steps, same precision)."""
-        counts: dict[int, int] = {}
+        """A text as scikit-learn's ``TfidfVectorizer.transform`` would give it (n-grams outside the vocabulary dropped)."""
         grams = char_wb_ngrams(text)
-        if grams and len(self._vocab):
-            wanted = np.asarray(grams, dtype=self._vocab.dtype)
-            pos = np.searchsorted(self._vocab, wanted)
-            pos[pos >= len(self._vocab)] = 0
-            known = self._vocab[pos] == wanted
-            for column in pos[known].tolist():
-                counts[column] = counts.get(column, 0) + 1
-        if not counts:
-            return NgramQuery(np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32))
-        indices = np.asarray(sorted(counts), dtype=np.int32)
-        data = np.asarray([counts[i] for i in indices.tolist()], dtype=np.float32)
-        np.log(data, out=data)  # sublinear tf: 1 + log(count)
-        data += 1.0
-        data *= self._idf[indices]
-        total = 0.0  # l2 norm summed in double, in column order, as scikit-learn does
-        for square in (data * data).tolist():
-            total += square
-        if total:
-            data = (data.astype(np.float64) / math.sqrt(total)).astype(np.float32)
-        return NgramQuery(indices, data)
+        if not grams or not len(self._vocab):
+            return ngram_vector([], self._idf)
+        wanted = np.asarray(grams, dtype=self._vocab.dtype)
+        pos = np.searchsorted(self._vocab, wanted)
+        pos[pos >= len(self._vocab)] = 0
+        known = self._vocab[pos] == wanted
+        return ngram_vector(pos[known].tolist(), self._idf)
 
     def ngram_scores_at(self, query: NgramQuery, rows: np.ndarray) -> np.ndarray:
         """Cosine similarity on character n-grams of a query to the passages at ``rows`` (rows are normalised).

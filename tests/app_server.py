@@ -7,6 +7,7 @@ pytest fixture factory) from here.
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import socket
@@ -129,6 +130,7 @@ def prebuilt_index() -> Path:
         from index.build import sync_index
 
         base = Path(tempfile.mkdtemp(prefix="faqbot-index-"))
+        atexit.register(shutil.rmtree, base, ignore_errors=True)
         settings = load_settings(env={}, content_dir=CONTENT, index_dir=base / "index", data_dir=base / "data")
         sync_index(settings, full=True)
         _PREBUILT.append(base / "index")
@@ -137,18 +139,24 @@ def prebuilt_index() -> Path:
 
 @contextmanager
 def running_app(
-    rate_limit_per_minute: int = 1000, extra_env: dict[str, str] | None = None, prebuilt: bool = True
+    rate_limit_per_minute: int = 1000,
+    extra_env: dict[str, str] | None = None,
+    prebuilt: bool = True,
+    content_dir: Path | None = None,
 ) -> Iterator[str]:
     """Run ``python app.py`` on a free loopback port; yield its base URL (``http://127.0.0.1:PORT``).
 
     Every folder it writes to (index, data, a copy of the articles) lives in a
     temporary directory removed afterwards. The process is terminated on exit.
     With ``prebuilt`` the index starts as a copy of :func:`prebuilt_index`;
-    without it the app builds its own on first start.
+    without it the app builds its own on first start. ``content_dir`` is a
+    folder of articles the caller owns (a test that edits them); by default the
+    app reads a copy of the clinic's articles made for it.
     """
     tmp = Path(tempfile.mkdtemp(prefix="faqbot-e2e-"))
-    content = tmp / "content"
-    shutil.copytree(CONTENT, content)
+    content = content_dir or tmp / "content"
+    if content_dir is None:
+        shutil.copytree(CONTENT, content)
     if prebuilt:
         shutil.copytree(prebuilt_index(), tmp / "index")
     port = free_port()

@@ -37,7 +37,6 @@ def settings(small_settings):
 def _forbid_builders(monkeypatch):
     """Make every builder of the keyword structures fail if called."""
     import bm25s
-    from sklearn.feature_extraction.text import TfidfVectorizer
 
     import index.lexical
     import index.store
@@ -46,8 +45,7 @@ def _forbid_builders(monkeypatch):
         raise AssertionError("a builder ran while loading")
 
     monkeypatch.setattr(bm25s.BM25, "index", refuse)
-    monkeypatch.setattr(TfidfVectorizer, "fit", refuse)
-    monkeypatch.setattr(TfidfVectorizer, "fit_transform", refuse)
+    monkeypatch.setattr(index.lexical, "fit_ngrams", refuse)
     monkeypatch.setattr(index.lexical, "write_lexical", refuse)
     monkeypatch.setattr(index.store, "write_lexical", refuse)
     monkeypatch.setattr(index.lexical, "terms_of_words", refuse)
@@ -133,6 +131,22 @@ def test_ngram_query_is_scikit_learns_transform_bit_for_bit(settings):
             # Summed in double, then rounded: within a float32 rounding of scikit-learn's float32 sums.
             want = np.asarray(matrix[:, expected.indices] @ expected.data).ravel()
             np.testing.assert_allclose(scores, want, rtol=1e-6, atol=1e-7)
+
+
+def test_the_stored_ngram_matrix_is_scikit_learns_fit_transform_bit_for_bit(settings):
+    from index.lexical import NGRAM_DATA, NGRAM_IDF, NGRAM_INDICES, NGRAM_INDPTR, NGRAM_VOCAB
+
+    loaded = load_current(settings.index_dir)
+    vectorizer, matrix = _scikit_learn_ngrams(loaded)
+    matrix = matrix.tocsr()
+    matrix.sort_indices()
+    folder = loaded.path / LEXICAL_DIR
+    assert np.load(folder / NGRAM_VOCAB).tolist() == vectorizer.get_feature_names_out().tolist()
+    np.testing.assert_array_equal(np.load(folder / NGRAM_IDF), vectorizer.idf_)
+    assert np.load(folder / NGRAM_IDF).dtype == vectorizer.idf_.dtype
+    np.testing.assert_array_equal(np.load(folder / NGRAM_INDPTR), matrix.indptr)
+    np.testing.assert_array_equal(np.load(folder / NGRAM_INDICES), matrix.indices)
+    np.testing.assert_array_equal(np.load(folder / NGRAM_DATA), matrix.data)
 
 
 def test_ngram_scores_at_some_passages_equal_scikit_learns_there(settings):

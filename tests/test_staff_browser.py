@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import re
 import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
-from app_server import CONTENT, STAFF_PASSWORD, app_server_fixture
+from app_server import CONTENT, STAFF_PASSWORD, running_app
 
 pytestmark = pytest.mark.browser
 
@@ -34,10 +33,23 @@ SESSIONS = "Combien de séances de microneedling faut-il prévoir ?"
 SESSIONS_QUOTE = "Le nombre de séances de microneedling dépend du problème traité"
 ARTICLE = "microneedling-medical.md"
 
-# The app reads its articles from a copy the tests may edit (to change an answer, then roll back).
-CONTENT_COPY = Path(tempfile.mkdtemp(prefix="faqbot-staff-content-")) / "content"
-shutil.copytree(CONTENT, CONTENT_COPY)
-server = app_server_fixture(scope="module", extra_env={"FAQBOT_CONTENT_DIR": str(CONTENT_COPY)})
+
+
+@pytest.fixture(scope="module")
+def content_copy(tmp_path_factory) -> Path:
+    """The articles the app reads: a copy the tests may edit (to change an answer, then roll back)."""
+    copy = tmp_path_factory.mktemp("staff") / "content"
+    shutil.copytree(CONTENT, copy)
+    return copy
+
+
+@pytest.fixture(scope="module")
+def server(content_copy):
+    try:
+        with running_app(content_dir=content_copy) as url:
+            yield url
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
 
 
 @pytest.fixture(scope="module")
@@ -119,9 +131,9 @@ def rerun_tests(page):
     return panel
 
 
-def edit_article(remove: str) -> str:
+def edit_article(content: Path, remove: str) -> str:
     """Remove the paragraph holding ``remove`` from the article; return the article as it was."""
-    path = CONTENT_COPY / ARTICLE
+    path = content / ARTICLE
     text = path.read_text(encoding="utf-8")
     start = text.index(remove)
     path.write_text(text[:start] + text[text.index("\n", start):], encoding="utf-8")
@@ -129,7 +141,7 @@ def edit_article(remove: str) -> str:
 
 
 @pytest.mark.timeout(900)  # two index updates and three runs of the tests on a shared machine
-def test_grade_an_answer_keep_it_as_a_test_and_follow_it_through_an_article_change(page, server):
+def test_grade_an_answer_keep_it_as_a_test_and_follow_it_through_an_article_change(page, server, content_copy):
     patient_asks(page, server, SESSIONS)
     login(page, server)
 
@@ -161,7 +173,7 @@ def test_grade_an_answer_keep_it_as_a_test_and_follow_it_through_an_article_chan
     expect(result_row(tests, SESSIONS, "réussi")).to_be_visible()
 
     # 4. The article loses its answer; after an update the test got worse.
-    original = edit_article(SESSIONS_QUOTE)
+    original = edit_article(content_copy, SESSIONS_QUOTE)
     index = open_tab(page, "Index")
     index.get_by_role("button", name="Réindexer maintenant").click()
     expect(index.get_by_text("Index mis à jour : nouvelle version")).to_be_visible(timeout=120_000)
@@ -182,7 +194,7 @@ def test_grade_an_answer_keep_it_as_a_test_and_follow_it_through_an_article_chan
     tests = rerun_tests(page)
     expect(tests.get_by_text(re.compile(r"[1-9]\d* amélioré\(s\)"))).to_be_visible()
     expect(result_row(tests, SESSIONS, "amélioré")).to_be_visible()
-    (CONTENT_COPY / ARTICLE).write_text(original, encoding="utf-8")  # the next update keeps the answer
+    (content_copy / ARTICLE).write_text(original, encoding="utf-8")  # the next update keeps the answer
     shot(page, "staff-my-tests-better")
 
 
@@ -259,8 +271,8 @@ def test_patient_comment_reaches_staff_and_emergencies_cannot_be_rated(page, ser
     shot(page, "staff-review-queue")
 
 
-def test_index_update_errors_show_in_a_banner_with_the_file_name(page, server):
-    broken = CONTENT_COPY / "zz-vide.md"
+def test_index_update_errors_show_in_a_banner_with_the_file_name(page, server, content_copy):
+    broken = content_copy / "zz-vide.md"
     broken.write_text("", encoding="utf-8")
     try:
         login(page, server)
