@@ -35,6 +35,8 @@ class Trace:
     index_version: int | None = None
     # Emergency triage: level, category, rule, the words a rule matched, the net's probability.
     triage: dict[str, Any] | None = None
+    # The patient told their own situation (request rule personal_situation): the answer carries the note.
+    personal_situation: bool | None = None
     off_topic_probability: float | None = None
     off_topic_threshold: float | None = None
     uncovered_topics: list[str] | None = None

@@ -29,6 +29,7 @@ from bot.safety import (
     is_off_topic_task,
     is_prompt_injection,
     is_small_talk,
+    tells_personal_situation,
 )
 from bot.triage import CAUTION, Triage, TriageChecker
 from bot.triage import EMERGENCY as TRIAGE_EMERGENCY
@@ -82,6 +83,9 @@ class Turn:
     trace: Trace = field(default_factory=Trace)
     answer: Answer | None = None
     stopped_by: str | None = None
+    # The patient tells their own situation (a medication, a treatment): answered only from the
+    # articles, with a note that the doctor checks it; the personal-advice reply when they do not answer.
+    personal: bool = False
 
 
 @dataclass
@@ -100,10 +104,6 @@ class Bot:
         # One question at a time per search: FAISS's OpenMP threads would only
         # compete with the embedding model's threads (3 ms instead of 0.7 ms at 10k).
         faiss.omp_set_num_threads(1)
-        # The same for OpenBLAS: a question's matrix products are small (a few thousand rows), and its
-        # threads keep spinning after each one, slowing the next question's embedding on a small machine
-        # (measured on 2 cores: 27 ms for the embedding with one BLAS thread, 63 ms right after a search).
-        threadpool_limits(1, user_api="blas")
         self.settings = settings
         self.embedder = embedder or load_embedder(settings.embedding_model)
         self.calibration = load_calibration(self.embedder.name)
@@ -115,6 +115,11 @@ class Bot:
         detect_language("warm up the language identifier please")
         emergency_rule("warm up the emergency rules")
         self.embedder.encode_query("bonjour")
+        # The same for OpenBLAS: a question's matrix products are small (a few thousand rows), and its
+        # threads keep spinning after each one, slowing the next question's embedding on a small machine
+        # (measured on 2 cores: 27 ms for the embedding with one BLAS thread, 63 ms right after a search).
+        # Set last: the limit reaches the libraries loaded by then, the embedder's and the index's included.
+        threadpool_limits(1, user_api="blas")
 
     @property
     def retriever(self) -> Retriever:
@@ -216,6 +221,9 @@ class Bot:
         return Answer(question, status, reason, language, text(key, language, self.settings, **values))
 
     def _refuse(self, turn: Turn, reason: str, key: str, **values) -> None:
+        if turn.personal and key == "not_in_articles":
+            # Nothing in the articles for a patient's own situation: only a consultation can answer.
+            reason = key = "personal_medical_advice"
         turn.answer = self._reply(turn.question, turn.language, NO_ANSWER, reason, key, **values)
 
     def _read(self, question: str) -> Turn:
@@ -256,6 +264,8 @@ class Bot:
         cleaned = turn.cleaned
         if asks_personal_advice(cleaned):
             self._refuse(turn, "personal_medical_advice", "personal_medical_advice")
+        elif tells_personal_situation(cleaned):
+            turn.personal = turn.trace.personal_situation = True
         elif is_prompt_injection(cleaned) or is_off_topic_task(cleaned):
             self._refuse(turn, "out_of_scope", "out_of_scope")
         elif is_small_talk(cleaned):
@@ -346,6 +356,8 @@ class Bot:
         language = turn.language
         native = all(retriever.article_lang.get(c.source) == language for c in citations)
         body = answer_text(text("intro_native" if native else "intro", language, s), citations)
+        if turn.personal:
+            body += "\n\n" + text("personal_note", language, s)
         turn.answer = Answer(turn.question, ANSWERED, None, language, body, citations)
 
     def _finish(self, turn: Turn) -> None:

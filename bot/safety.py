@@ -187,7 +187,7 @@ def load_rule_book(emergency_file: Path = EMERGENCY_RULES_FILE, request_file: Pa
         name: _rule({"name": name, **entry}, {}, f"{request_file.name} {name}", fire="must_match")
         for name, entry in rq.get("requests", {}).items()
     }
-    for needed in ("personal_advice", "injection", "off_topic_task", "small_talk"):
+    for needed in ("personal_advice", "personal_situation", "injection", "off_topic_task", "small_talk"):
         if needed not in requests:
             raise RulesFileError(f"{request_file.name}: missing '{needed}'")
     key_words = em["key_words"]["correct"]
@@ -273,6 +273,11 @@ def _request(kind: str, text: str) -> bool:
 
 def asks_personal_advice(text: str) -> bool:
     return _request("personal_advice", text)
+
+
+def tells_personal_situation(text: str) -> bool:
+    """The patient names their own medication or treatment and asks whether a care is possible."""
+    return _request("personal_situation", text)
 
 
 def is_prompt_injection(text: str) -> bool:

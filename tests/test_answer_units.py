@@ -173,3 +173,24 @@ def test_a_units_words_are_read_once_and_match_its_text(tmp_path):
     assert "herp" in " ".join(words.terms) or "gross" in " ".join(words.terms)
     assert words.terms == frozenset(content_terms(words.text))
     assert words.heading == frozenset(content_terms("Contre-indications"))
+
+
+def test_a_patients_own_situation_is_answered_from_the_articles_with_a_note(tmp_path):
+    """"Je suis sous X, puis-je faire Y ?": the contraindication the article states is quoted, then the
+    note that the doctor checks the patient's situation; with nothing in the articles, the personal reply."""
+    from bot.messages import text
+
+    bot = _bot_over(tmp_path, {
+        "micro.md": "---\ntitle: Microneedling\n---\n## Contre-indications\n\n"
+                    "Le microneedling n'est pas réalisé pendant un traitement par isotrétinoïne orale ni dans les "
+                    "six mois qui suivent son arrêt.\n\n## Séances\n\n"
+                    "Trois à quatre séances espacées d'un mois sont en général nécessaires.\n",
+    })
+    answer = bot.ask("je suis sous isotrétinoïne, est-ce que je peux faire un microneedling ?")
+    assert answer.status == "answered", answer.reason
+    assert "isotrétinoïne orale" in answer.answer
+    assert answer.answer.endswith(text("personal_note", "fr", bot.settings)) and answer.trace.personal_situation
+    general = bot.ask("le microneedling est-il possible pendant un traitement par isotrétinoïne ?")
+    assert general.status == "answered" and text("personal_note", "fr", bot.settings) not in general.answer
+    unanswered = bot.ask("je prends du lithium, est-ce que je peux faire une cryolipolyse du ventre ?")
+    assert (unanswered.status, unanswered.reason) == ("no_answer", "personal_medical_advice")

@@ -120,8 +120,8 @@ def test_invisible_characters_do_not_defeat_the_rules(fake_bot):
 
 PERSONAL = [
     ("mon grain de beauté a changé de couleur, est-ce un cancer ?", "fr"),
-    ("je prends du roaccutane, est-ce que je peux faire un laser ?", "fr"),
-    ("can I do botox with my blood thinners?", "en"),
+    ("dois-je arrêter ma pilule avant le laser ?", "fr"),
+    ("should I stop my antidepressants before botox?", "en"),
     ("my mole is growing and bleeding, is it cancer?", "en"),
 ]
 
@@ -271,9 +271,16 @@ def test_real_model_takes_a_lone_surrogate(real_bot):
     assert answer.status in ("answered", "no_answer")
 
 
-def test_a_bot_keeps_blas_to_one_thread(fake_bot):
+def test_a_bot_keeps_blas_to_one_thread(small_settings):
     # Spinning OpenBLAS threads slowed the next question's embedding twofold on a 2-core machine.
+    # Every BLAS loaded by the time the bot is ready counts (SciPy's own, a model library's).
+    import scipy.linalg  # noqa: F401
     from threadpoolctl import threadpool_info
+
+    from bot.engine import Bot
+    from index.embedder import HashingEmbedder
+
+    Bot(small_settings, embedder=HashingEmbedder(64))
 
     blas = [info for info in threadpool_info() if info["user_api"] == "blas"]
     assert blas and all(info["num_threads"] == 1 for info in blas)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.safety import asks_personal_advice, emergency_rule
+from bot.safety import asks_personal_advice, emergency_rule, tells_personal_situation
 
 EMERGENCIES = [
     # skin turning white / mottled + pain after a filler (vascular occlusion)
@@ -91,13 +91,20 @@ PERSONAL = [
     "est-ce que c'est un mélanome ?",
     "my mole is growing and bleeding, is it cancer?",
     "Is this mole on my arm a skin cancer?",
+    "puis-je prendre de l'aspirine avec mon traitement ?",
+    "should I stop my antidepressant before the filler?",
+]
+
+# The patient's own situation and a care: not refused before the articles are read (they often
+# answer it: contraindications), never a diagnosis or a change of medication either.
+SITUATION = [
     "je prends du roaccutane, est-ce que je peux faire un laser ?",
     "je suis sous anticoagulants, puis-je faire une injection ?",
-    "puis-je prendre de l'aspirine avec mon traitement ?",
     "I'm taking isotretinoin, can I get microneedling?",
     "can I do botox with my blood thinners?",
     "is it safe with my antidepressant?",
 ]
+
 
 GENERAL = [
     "le laser est-il douloureux ?",
@@ -114,6 +121,13 @@ def test_asks_personal_advice(message):
     assert asks_personal_advice(message)
 
 
+@pytest.mark.parametrize("message", SITUATION)
+def test_a_patients_situation_is_not_refused_as_advice(message):
+    assert tells_personal_situation(message)
+    assert not asks_personal_advice(message)
+
+
 @pytest.mark.parametrize("message", GENERAL)
 def test_general_questions_are_not_personal_advice(message):
     assert not asks_personal_advice(message)
+    assert not tells_personal_situation(message)
