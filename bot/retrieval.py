@@ -232,16 +232,27 @@ class Retriever:
     def _known_forms(self, term: str) -> list[str]:
         if term in self.df:
             return [term]
-        # Short words are too close to each other for typo matching ("faill"/"faibl").
-        if len(term) < 6 or term.isdigit():
+        if term.isdigit():
             return []
+        # Short words are too close to each other for typo matching ("faill"/"faibl").
+        if len(term) < 6:
+            return self._clipped_forms(term)
         limit = 1 if len(term) < 9 else 2
         close = [
             cand for cand in self.by_prefix.get(term[:3], [])
             if bounded_edit_distance(term, cand, limit) <= limit
             or (len(term) >= 6 and len(cand) >= 6 and cand[:6] == term[:6])
         ]
-        return sorted(close, key=lambda c: -self.df[c])[:3]
+        return sorted(close, key=lambda c: -self.df[c])[:3] or self._clipped_forms(term)
+
+    def _clipped_forms(self, term: str) -> list[str]:
+        """The articles' words that an unknown clipped word stands for ("méso" → "mésothérapie",
+        "rhino" → "rhinoplastie", "carboxy" → "carboxythérapie"): words it begins, at least three
+        letters longer (a clipping drops a syllable or more, a typo or an inflection does not)."""
+        if len(term) < 4:
+            return []
+        longer = [c for c in self.by_prefix.get(term[:3], []) if c.startswith(term) and len(c) >= len(term) + 3]
+        return sorted(longer, key=lambda c: -self.df[c])[:3]
 
     def search(
         self, question: str, language: str, k: int = CANDIDATES, vector: np.ndarray | None = None

@@ -194,3 +194,21 @@ def test_a_patients_own_situation_is_answered_from_the_articles_with_a_note(tmp_
     assert general.status == "answered" and text("personal_note", "fr", bot.settings) not in general.answer
     unanswered = bot.ask("je prends du lithium, est-ce que je peux faire une cryolipolyse du ventre ?")
     assert (unanswered.status, unanswered.reason) == ("no_answer", "personal_medical_advice")
+
+
+def test_a_clipped_word_stands_for_the_articles_long_word(tmp_path):
+    """Patients clip long words ("méso", "rhino"): an unknown word that begins an article's word at
+    least three letters longer is matched to it; a typo-length difference or a short word is not."""
+    bot = _bot_over(tmp_path, {
+        "meso.md": "---\ntitle: Mésothérapie\n---\n## Séances\n\n"
+                   "La mésothérapie se fait en quatre séances espacées de deux semaines.\n",
+        "rhino.md": "---\ntitle: Rhinoplastie médicale\n---\n## Durée\n\n"
+                    "Le résultat d'une rhinoplastie médicale dure environ un an.\n\n"
+                    "Une installation confortable est prévue pendant la séance.\n",
+    })
+    analyse = bot.retriever.analyse
+    assert analyse("combien de séances de méso ?", "fr").matched["meso"] == ["mesotherap"]
+    assert analyse("ça dure combien une rhino ?", "fr").matched["rhino"] == ["rhinoplast"]
+    assert "insta" in analyse("vu sur insta", "fr").unknown  # "installation" is only two letters longer
+    answer = bot.ask("combien de séances de méso faut-il ?")
+    assert answer.status == "answered" and answer.citations[0].source == "meso.md"
