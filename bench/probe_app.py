@@ -110,7 +110,7 @@ class Probe:
         unanswered, feedback = staff.predict(api_name="/staff_lists")
         seen = marker in json.dumps([unanswered, feedback], ensure_ascii=False)
         if answer.get("status") != "emergency":
-            return Result(name, "FAILS", f"not classed as an emergency: {answer.get('status')}")
+            return Result(name, "FAILS", f"not classed as an emergency: {answer.get('status')} ({answer.get('reason')})")
         return Result(name, "FAILS" if seen else "HOLDS", "kept for staff" if seen else "")
 
     def symlinks(self) -> Result:

@@ -55,6 +55,8 @@ class Rule:
     negation: Negation | None = None  # None: every mention counts
     # The pattern's alternatives that join two signs across a gap ("fièvre … rouge"), or None.
     joined: re.Pattern[str] | None = None
+    # Whether the semantic model may turn this rule's alarm into a caution (the rule gate, bot/triage.py).
+    gated: bool = True
 
     def fires(self, text: str) -> bool:
         return self._present(self.pattern, text, self.joined) and all(self._present(n, text) for n in self.needs)
@@ -163,6 +165,7 @@ def _rule(
         must_not_fire=tuple(entry[miss]),
         negation=negation,
         joined=_union(joined, where) if joined else None,
+        gated=bool(entry.get("gated", True)),
     )
 
 
@@ -265,6 +268,11 @@ def rule_category(name: str | None) -> str | None:
         if rule.name == name:
             return rule.category
     return None
+
+
+def rule_is_gated(name: str | None) -> bool:
+    """Whether the rule gate may soften this rule's alarm (``"gated": false`` in the rules file: never)."""
+    return all(rule.gated for rule in load_rule_book().emergency if rule.name == name)
 
 
 def _request(kind: str, text: str) -> bool:

@@ -30,7 +30,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.safety import denied_sign, emergency_rule, normalise_for_rules, rule_category
+from bot.safety import denied_sign, emergency_rule, normalise_for_rules, rule_category, rule_is_gated
 
 if TYPE_CHECKING:  # numpy is loaded by whoever computes the vector; the rules alone do not need it
     import numpy as np
@@ -288,7 +288,10 @@ class TriageChecker:
         if distance == "figure_of_speech":
             rule = None
         params = params or self.params
-        gated = rule is not None and vector is not None and params is not None and p < params.rule_gate
+        gated = (
+            rule is not None and vector is not None and params is not None and p < params.rule_gate
+            and rule_is_gated(rule)
+        )
         if rule and distance is None and not gated:
             return Triage(EMERGENCY, rule_category(rule) or category, rule, "rules", p)
         if level in (EMERGENCY, CAUTION) and not rule and _reassured(norm):
