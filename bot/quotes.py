@@ -138,8 +138,26 @@ def candidates(
     weights = {f: retriever.idf(f) for forms in q.matched.values() for f in forms}
     total = sum(max((weights[f] for f in forms), default=0.0) for forms in q.matched.values()) or 1.0
 
-    def share(terms: set[str]) -> float:
-        return sum(max((weights[f] for f in forms if f in terms), default=0.0) for forms in q.matched.values()) / total
+    # Each form's question terms: a unit's share reads only the forms it holds (a set intersection),
+    # not every form of every term (the scoring of a question's few hundred units spent half its time here).
+    owners: dict[str, list[str]] = {}
+    for term, forms in q.matched.items():
+        for f in forms:
+            owners.setdefault(f, []).append(term)
+    all_forms = frozenset(owners)
+
+    def best_weights(terms: frozenset[str] | set[str]) -> dict[str, float]:
+        best: dict[str, float] = {}
+        for f in all_forms.intersection(terms):
+            w = weights[f]
+            for term in owners[f]:
+                if term not in best or w > best[term]:
+                    best[term] = w
+        return best
+
+    def share(terms: frozenset[str] | set[str]) -> float:
+        best = best_weights(terms)
+        return sum(best.get(term, 0.0) for term in q.matched) / total if best else 0.0
 
     section_dense: dict[tuple[str, str | None], float] = {}
     for hit in retrieval.hits:
@@ -149,7 +167,7 @@ def candidates(
     kinds = question_types()
     read = [retriever.unit_words(row) for row, _, _ in rows]
     term_sets = [w.terms | w.heading for w in read]
-    present = [[term for term, forms in q.matched.items() if any(f in terms for f in forms)] for terms in term_sets]
+    present = [[term for term in q.matched if term in held] for held in map(best_weights, term_sets)]
     local = _local_weights(q.matched, present)
     local_total = sum(local.values()) or 1.0
     by_article: dict[str, list[float]] = {}
@@ -160,7 +178,7 @@ def candidates(
     for i, (row, rank, article_share) in enumerate(rows):
         unit = units[row]
         words = read[i]
-        given = {t for t in types if kinds[t].gives.search(words.folded)}
+        given = {t for t in types if _gives(t, words.folded)}
         matched = len(given)
         first_in_article = unit.section is None or unit.order < 2
         feats = np.array(
@@ -189,6 +207,12 @@ def candidates(
         )
         out.append(Candidate(row, unit, feats))
     return out
+
+
+@lru_cache(maxsize=50_000)
+def _gives(kind: str, folded: str) -> bool:
+    """Whether a unit's folded text holds the kind of fact ``kind`` (the same units come back question after question)."""
+    return question_types()[kind].gives.search(folded) is not None
 
 
 def _local_weights(matched: dict[str, list[str]], present: list[list[str]]) -> dict[str, float]:
