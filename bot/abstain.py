@@ -82,9 +82,10 @@ class AbstentionModel:
         z = self.bias + sum(self.weights.get(k, 0.0) * v for k, v in feats.items())
         return 1 / (1 + math.exp(-z))
 
-    def answerable(self, feats: dict[str, float]) -> tuple[bool, float]:
+    def answerable(self, feats: dict[str, float], minimum: float = 0.0) -> tuple[bool, float]:
+        """Whether to answer, and the probability; ``minimum`` raises the threshold for a question that needs more."""
         p = self.probability(feats)
-        return p >= self.threshold, p
+        return p >= max(self.threshold, minimum), p
 
 
 # Used only when no calibration file exists: a prior that trusts term coverage.

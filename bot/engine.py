@@ -50,7 +50,6 @@ EMERGENCY_SCAN_CHARS = 20_000
 EMBED_CHARS = 2_000
 
 
-
 def _triage_trace(triage, text: str) -> dict:
     return {
         "level": triage.level,
@@ -332,15 +331,15 @@ class Bot:
 
     def _abstain(self, turn: Turn) -> None:
         model = self.calibration.abstention
-        probability = model.probability(turn.features)
         # The fitted threshold is lenient: for an ordinary question a wrong refusal costs more than a
         # loosely related quote. For a patient's own situation the costs turn round (a quote beside the
         # question may be read as advice on their treatment; the refusal sends them to the doctor,
         # who has to check anyway), so such a question needs the model's even odds at least.
-        threshold = max(model.threshold, self.settings.personal_answer_odds) if turn.personal else model.threshold
+        minimum = self.settings.personal_answer_odds if turn.personal else 0.0
+        ok, probability = model.answerable(turn.features, minimum)
         turn.trace.answerable_probability = round(probability, 4)
-        turn.trace.threshold = threshold
-        if probability < threshold:
+        turn.trace.threshold = max(model.threshold, minimum)
+        if not ok:
             self._refuse(turn, "not_in_articles", "not_in_articles")
 
     def _compose(self, turn: Turn) -> None:

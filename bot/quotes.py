@@ -209,9 +209,10 @@ def candidates(
     return out
 
 
-@lru_cache(maxsize=50_000)
+@lru_cache(maxsize=20_000)
 def _gives(kind: str, folded: str) -> bool:
-    """Whether a unit's folded text holds the kind of fact ``kind`` (the same units come back question after question)."""
+    """Whether a unit's folded text holds the kind of fact ``kind`` (the same units come back question
+    after question; bounded like the retriever's cache of units' words, whose strings it shares)."""
     return question_types()[kind].gives.search(folded) is not None
 
 

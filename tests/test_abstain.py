@@ -20,6 +20,9 @@ def test_probability_is_the_logistic_of_the_weighted_sum():
     assert model.probability(feats) == pytest.approx(1 / (1 + math.exp(-z)))
     assert model.answerable(feats) == (True, pytest.approx(model.probability(feats)))
     assert model.answerable({"coverage": 0.0})[0] is False
+    # A question that needs more (a patient's own situation) is held to the higher of the two thresholds.
+    assert model.probability(feats) < 0.9 and model.answerable(feats, minimum=0.9)[0] is False
+    assert model.answerable(feats, minimum=0.0) == model.answerable(feats)
 
 
 def test_threshold_is_inclusive():
