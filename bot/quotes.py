@@ -155,8 +155,8 @@ def candidates(
                     best[term] = w
         return best
 
-    def share(terms: frozenset[str] | set[str]) -> float:
-        best = best_weights(terms)
+    def share(best: dict[str, float]) -> float:
+        """The weighted share of the question's terms among those ``best`` (from :func:`best_weights`) holds."""
         return sum(best.get(term, 0.0) for term in q.matched) / total if best else 0.0
 
     section_dense: dict[tuple[str, str | None], float] = {}
@@ -167,7 +167,8 @@ def candidates(
     kinds = question_types()
     read = [retriever.unit_words(row) for row, _, _ in rows]
     term_sets = [w.terms | w.heading for w in read]
-    present = [[term for term in q.matched if term in held] for held in map(best_weights, term_sets)]
+    held = [best_weights(terms) for terms in term_sets]
+    present = [[term for term in q.matched if term in best] for best in held]
     local = _local_weights(q.matched, present)
     local_total = sum(local.values()) or 1.0
     by_article: dict[str, list[float]] = {}
@@ -186,10 +187,10 @@ def candidates(
                 float(dense[i]),
                 float(dense[i]) - dense_max,
                 float(dense[i]) - article_mean[unit.source],
-                share(words.terms),
-                share(words.heading),
+                share(best_weights(words.terms)),
+                share(best_weights(words.heading)),
                 # A unit's topic is often only in its heading ("… nous préférons attendre avant de les intégrer").
-                share(term_sets[i]),
+                share(held[i]),
                 sum(local[term] for term in present[i]) / local_total,
                 article_share,
                 float(rank == 0),

@@ -236,11 +236,10 @@ def emergency_rule(text: str, norm: str | None = None) -> str | None:
 def emergency_words(text: str, rule_name: str) -> list[str]:
     """The words that made the rule ``rule_name`` fire on ``text``, as the patient wrote them when
     they can be found again (else folded, as the rules read them)."""
-    norm = normalise_for_rules(text)
-    for rule in load_rule_book().emergency:
-        if rule.name == rule_name:
-            return [_as_written(text, phrase) for phrase in rule.matched(norm)]
-    return []
+    rule = _emergency_rule_named(rule_name)
+    if rule is None:
+        return []
+    return [_as_written(text, phrase) for phrase in rule.matched(normalise_for_rules(text))]
 
 
 def _as_written(text: str, phrase: str) -> str:
@@ -262,17 +261,20 @@ def denied_sign(norm: str) -> str | None:
     return None
 
 
+def _emergency_rule_named(name: str | None) -> Rule | None:
+    return next((rule for rule in load_rule_book().emergency if rule.name == name), None)
+
+
 def rule_category(name: str | None) -> str | None:
     """The emergency message's category for a rule's name."""
-    for rule in load_rule_book().emergency:
-        if rule.name == name:
-            return rule.category
-    return None
+    rule = _emergency_rule_named(name)
+    return rule.category if rule else None
 
 
 def rule_is_gated(name: str | None) -> bool:
     """Whether the rule gate may soften this rule's alarm (``"gated": false`` in the rules file: never)."""
-    return all(rule.gated for rule in load_rule_book().emergency if rule.name == name)
+    rule = _emergency_rule_named(name)
+    return rule is None or rule.gated
 
 
 def _request(kind: str, text: str) -> bool:
