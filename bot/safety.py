@@ -107,6 +107,9 @@ class RuleBook:
     key_by_prefix: dict[str, tuple[str, ...]]
 
 
+# A word written out in a pattern (regular-expression syntax is not a letter run of this length).
+_LITERAL_WORD = re.compile(r"[a-z]{5,}")
+
 # A gap of any words inside a pattern ("[a-z ]{0,40}", ".{0,40}"): the pattern joins two signs.
 _GAP = re.compile(r"\{0,\d+\}|\.\*|\.\+")
 
@@ -194,6 +197,9 @@ def load_rule_book(emergency_file: Path = EMERGENCY_RULES_FILE, request_file: Pa
         if needed not in requests:
             raise RulesFileError(f"{request_file.name}: missing '{needed}'")
     key_words = em["key_words"]["correct"]
+    # A word the rules themselves read is never "corrected" into a neighbour: "blanched" is one edit
+    # from "blanche", and the correction made " blanched" unmatchable.
+    written = {w for rule in rules for p in (rule.pattern, *rule.needs) for w in _LITERAL_WORD.findall(p.pattern)}
     by_prefix: dict[str, list[str]] = {}
     for word in dict.fromkeys(key_words):
         by_prefix.setdefault(word[:2], []).append(word)
@@ -201,7 +207,7 @@ def load_rule_book(emergency_file: Path = EMERGENCY_RULES_FILE, request_file: Pa
         emergency=tuple(rules),
         requests=requests,
         key_words=frozenset(key_words),
-        protected=frozenset(em["key_words"]["protected"]),
+        protected=frozenset(em["key_words"]["protected"]) | frozenset(written),
         key_by_prefix={k: tuple(v) for k, v in by_prefix.items()},
     )
 

@@ -68,3 +68,16 @@ def test_a_broken_rules_file_is_refused_with_its_name(tmp_path, rules, message):
     with pytest.raises(RulesFileError, match=message) as info:
         load_rule_book(path, requests)
     assert "emergency_rules.json" in str(info.value)
+
+
+def test_a_word_the_rules_read_is_never_corrected_into_another():
+    """Typo correction must not rewrite a real word a pattern names ("blanched" is one edit from
+    "blanche"): every word of every emergency pattern reads back as written."""
+    import re
+
+    book = load_rule_book()
+    words = {w for rule in book.emergency for p in (rule.pattern, *rule.needs) for w in re.findall(r"[a-z]{5,}", p.pattern)}
+    assert len(words) > 200
+    changed = [w for w in sorted(words) if normalise_for_rules(w).strip() != w]
+    assert changed == []
+    assert emergency_rule("got my lips done, the corner is blotchy and blanched and it's throbbing") == "skin_colour_change"
