@@ -44,6 +44,8 @@ CONTEXT_FILE = DATA_DIR / "triage_context.json"
 EMERGENCY, CAUTION, NORMAL = "emergency", "caution", "normal"
 # Ways a message keeps a complication away from the present, in the order they are looked for.
 DISTANCES = ("hypothetical", "general", "past", "someone_else")
+# The first half of a French negation after a subject ("je ne", "on n'", folded to "je n").
+_NE = re.compile(r"( (?:je|tu|il|elle|on|ca)) (?:ne|n)(?= )")
 
 
 @dataclass(frozen=True)
@@ -196,7 +198,10 @@ def _now(norm: str) -> bool:
     """A "now" marker outside the phrases that say a complication is over: the "maintenant" of "elle
     va bien maintenant" or the "now" of "she's fine now" places the recovery, not a sign, in the present."""
     markers = _context()
-    return bool(markers["now"].search(markers["recovered"].sub("  ", norm)))
+    present = markers["recovered"].sub("  ", norm)
+    # French negation wraps the verb ("je ne sens plus rien", "je ne vois plus"); spoken French drops
+    # the "ne" ("je sens plus rien"): the markers name the verb once, read with and without it.
+    return bool(markers["now"].search(present) or markers["now"].search(_NE.sub(r"\1", present)))
 
 
 def load_neighbours(path: Path, sha256: str) -> tuple[np.ndarray, np.ndarray]:

@@ -70,3 +70,12 @@ def test_a_sign_word_is_not_read_inside_a_longer_word():
     """"cou" (neck) is not in "coudes" (elbows): an itchy rash on the elbows is not hives on the neck."""
     assert emergency_rule("des plaques rouges qui grattent sur les coudes depuis une semaine") is None
     assert emergency_rule("des plaques rouges qui gonflent sur le cou") == "hives_or_fast_swelling"
+
+
+@pytest.mark.parametrize("text", [
+    "brûlure après le laser, la peau est noirâtre et je ne sens plus rien à cet endroit",
+    "après le filler du nez je ne vois plus rien de l'oeil gauche",
+])
+def test_a_french_negation_around_the_verb_still_places_the_sign_now(text):
+    """'Je ne sens plus' is 'je sens' negated: the now markers name the verb without the 'ne'."""
+    assert says_now(text)
