@@ -27,6 +27,10 @@ from index.embedder import load_embedder
 
 ROOT = Path(__file__).resolve().parent.parent
 DOMAIN = ROOT / "tests/eval/domain.jsonl"
+# Written later by another author and never fitted on: requests framed around a visit ("a restaurant
+# near the clinic", "un petit poème sur le botox") and everyday questions that stay in the domain.
+# Its figures are printed as a held-out check of the detector.
+HELD_OUT = ROOT / "tests/eval/domain2.jsonl"
 ANSWERABLE = [ROOT / "tests/eval/questions.jsonl", ROOT / "tests/eval/calibration.jsonl", ROOT / "tests/eval/corpus3/questions.jsonl"]
 # A patient's question refused as off-topic is worse than an off-topic request answered with a
 # quote (which the abstention model may still refuse): the budget is kept small.
@@ -67,6 +71,11 @@ def main() -> None:
     print(f"threshold {threshold:.4f} (cross-validated): off-topic refused {refused[y].mean():.3f}, "
           f"in-domain refused {refused[~y].mean():.4f}")
     final = model().fit(x, y)
+    held = [json.loads(line) for line in HELD_OUT.read_text(encoding="utf-8").splitlines() if line.strip()]
+    held_y = np.array([r["label"] == "off_topic" for r in held])
+    held_p = final.predict_proba(np.stack([embedder.encode_query(clean_input(r["text"])) for r in held]))[:, 1]
+    print(f"held out ({HELD_OUT.name}, {len(held)} messages): off-topic refused {(held_p[held_y] >= threshold).mean():.3f}, "
+          f"in-domain refused {(held_p[~held_y] >= threshold).mean():.4f}")
     if args.write:
         values = {
             "weights": [round(float(w), 6) for w in final.coef_[0]],
