@@ -280,3 +280,13 @@ def test_a_replica_imports_no_builder_and_no_model_library(settings):
     root = Path(__file__).resolve().parent.parent
     out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_another_languages_function_word_that_is_a_french_word_stays_a_search_term():
+    """Spanish 'dos' (two) and Portuguese 'os' (the) are French words for the back and bones: a
+    question about 'l'hydrafacial pour le dos' must keep the area it asks about."""
+    from core.textnorm import content_terms
+
+    assert "dos" in content_terms("vous faites l'hydrafacial pour le dos ?")
+    assert "os" in content_terms("perte de masse des os du visage")
+    assert content_terms("puedo hacer el tratamiento para los labios") == content_terms("tratamiento labios")
