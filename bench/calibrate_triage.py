@@ -55,6 +55,11 @@ ORDINARY = [QUESTIONS, ROOT / "tests/eval/calibration.jsonl"]
 # Everyday messages a website chat receives (the weather, homework, a recipe): normal exemplars. Only the
 # off-topic half of the file: its in-domain half is patients' questions, already represented above.
 EVERYDAY = ROOT / "tests/eval/domain.jsonl"
+# Patients' calm questions about the expected effects of a treatment ("un petit bleu, ça part quand ?"),
+# written apart from the bank: normal exemplars where the bank's normal side was thin. Fitted on half
+# of them, the models raised the alarm on 10 of the other 130 instead of 16, with development recall
+# 0.977 -> 0.980 at the same false-alarm rate (BENCHMARKS.md); the bot is fitted on all of them.
+CALM = ROOT / "tests/eval/triage_ordinary.jsonl"
 # Ordinary questions the models are not fitted on, to count alarms on normal traffic (printed only).
 HELD_OUT_ORDINARY = [ROOT / "tests/eval/corpus3/questions.jsonl", ROOT / "tests/eval/holdout.jsonl"]
 DEV2 = ROOT / "tests/eval/emergency_dev2.jsonl"
@@ -74,7 +79,9 @@ RULE_GATES = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
 # The nearest-exemplar vote: how many neighbours must all be emergencies (0: off), and how close the
 # farthest of them must be. Chosen after the threshold and the gate, by the same objective.
 NEIGHBOURS = (0, 2, 3, 4, 5)
-NEIGHBOUR_SIMILARITIES = (0.0, 0.85, 0.88, 0.9, 0.92)
+# No vote without a similarity floor: four distant exemplars would decide for a message unlike any of
+# them (tried with more normal exemplars: "j'arrive dans 5 min" became an emergency).
+NEIGHBOUR_SIMILARITIES = (0.85, 0.88, 0.9, 0.92)
 NEIGHBOUR_FILE = "triage_neighbours.npz"
 # No threshold keeps false alarms
 # within 5 % on the hard look-alikes of the second development set: the curve is printed so the
@@ -100,7 +107,11 @@ def main() -> None:
         for row in map(json.loads, EVERYDAY.read_text(encoding="utf-8").splitlines())
         if row["label"] == "off_topic"
     ]
-    training = bank + ordinary + everyday
+    calm = [
+        {"text": row["text"], "label": NORMAL, "category": None}
+        for row in map(json.loads, CALM.read_text(encoding="utf-8").splitlines())
+    ]
+    training = bank + ordinary + everyday + calm
     xb = np.stack([embedder.encode_query(clean_input(r["text"])) for r in training])
     labels = np.array([r["label"] for r in training])
 
@@ -223,13 +234,15 @@ def main() -> None:
             best_c = (score, float(t_s))
     final = params(t_em, best_c[1], gate, k, similarity, veto, t_now)
     print(f"alarms on the tuned sets' ordinary questions (in training): {ordinary_alarms(final)} of {len(ordinary)}")
+    calm_alarms = [t for t in (clean_input(r["text"]) for r in calm) if checker.check(t, embedder.encode_query(t), final).level == EMERGENCY]
+    print(f"alarms on the calm questions about expected effects (in training): {len(calm_alarms)} of {len(calm)}")
     held_out = [clean_input(c.question) for path in HELD_OUT_ORDINARY for c in load_cases(path) if c.expected_status != EMERGENCY]
     held_out_alarms = [t for t in held_out if checker.check(t, embedder.encode_query(t), final).level == EMERGENCY]
     print(f"alarms on ordinary questions not fitted on: {len(held_out_alarms)} of {len(held_out)}")
     for t in held_out_alarms:
         print(f"   {t[:100]}")
     rules_only = sum(checker.check(t, None).level == EMERGENCY and lv == EMERGENCY for t, _, lv in dev) / n_em
-    print(f"{len(bank)} exemplars + {len(ordinary)} ordinary questions + {len(everyday)} everyday messages; development set {len(dev)} messages ({n_em} emergencies)")
+    print(f"{len(bank)} exemplars + {len(ordinary)} ordinary questions + {len(everyday)} everyday messages + {len(calm)} calm questions; development set {len(dev)} messages ({n_em} emergencies)")
     print(f"emergency threshold {t_em}, rule gate {gate}, neighbours {k} (similarity >= {similarity}, veto {veto}), "
           f"serious and happening now from {t_now}: "
           f"recall {recall:.3f}, false alarms {false:.3f} (rules alone: recall {rules_only:.3f})")
@@ -256,7 +269,7 @@ def main() -> None:
             np.savez_compressed(buffer, vectors=vectors16, emergency=is_emergency)
             (DATA_DIR / NEIGHBOUR_FILE).write_bytes(buffer.getvalue())
             values |= {"neighbour_file": NEIGHBOUR_FILE, "neighbour_sha256": hashlib.sha256(buffer.getvalue()).hexdigest()}
-        data_files = [BANK_FILE, EMERGENCY_RULES_FILE, CONTEXT_FILE, *ORDINARY, EVERYDAY, DEV, DEV2, DEV3]
+        data_files = [BANK_FILE, EMERGENCY_RULES_FILE, CONTEXT_FILE, *ORDINARY, EVERYDAY, CALM, DEV, DEV2, DEV3]
         write_section("triage", values, embedder.name, data_files)
         print(f"wrote the triage section of {CALIBRATION_FILE}")
 
