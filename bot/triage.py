@@ -287,11 +287,13 @@ class TriageChecker:
     def check(self, text: str, vector: np.ndarray | None, params: SemanticParams | None = None) -> Triage:
         """Triage one cleaned message (``vector``: its query embedding, or None when not computed)."""
         norm = normalise_for_rules(text)
-        rule = emergency_rule(text, norm)
+        # An idiom ("morte de rire", "the wait is killing me") disarms the danger words it holds, not
+        # the rest of the message: the rules read the message without it.
+        idiom = _context()["figure_of_speech"]
+        literal = idiom.sub("  ", norm) if idiom.search(norm) else norm
+        rule = emergency_rule(text, literal)
         level, category, p, net = self.semantic(vector, params)
-        distance = _distance(norm) if rule else None
-        if distance == "figure_of_speech":
-            rule = None
+        distance = _distance(literal) if rule else None
         params = params or self.params
         gated = (
             rule is not None and vector is not None and params is not None and p < params.rule_gate
@@ -303,6 +305,10 @@ class TriageChecker:
             # The patient says the alarming signs are absent or over: the semantic net alone does not
             # raise the alarm; the caution box still says what to do if it happens now.
             return Triage(CAUTION, category, None, "semantic+reassured", p)
+        if level == EMERGENCY and not rule and literal is not norm:
+            # The idiom's danger words pull the embedding towards an emergency; with no sign left for a
+            # rule, the semantic net alone gives the caution box, not the alarm.
+            return Triage(CAUTION, category, None, "semantic+idiom", p)
         if level == EMERGENCY:
             return Triage(EMERGENCY, category, None, net, p)
         if params is not None and vector is not None:

@@ -79,3 +79,16 @@ def test_a_sign_word_is_not_read_inside_a_longer_word():
 def test_a_french_negation_around_the_verb_still_places_the_sign_now(text):
     """'Je ne sens plus' is 'je sens' negated: the now markers name the verb without the 'ne'."""
     assert says_now(text)
+
+
+def test_an_idiom_disarms_only_the_danger_words_it_holds():
+    """"Morte de rire" is not a death, and the semantic net's pull towards one gives the box, not the
+    alarm; a sign told beside an idiom ("morte de peur, la lèvre devient toute blanche") still fires."""
+    checker = TriageChecker(_always_emergency())
+    vector = np.array([1.0, 0.0], dtype=np.float32)
+    laugh = checker.check("je suis morte de rire, ma copine ne m'a pas reconnue après mes lèvres", vector)
+    assert (laugh.level, laugh.net) == (CAUTION, "semantic+idiom")
+    fright = checker.check("je suis morte de peur, ma lèvre devient toute blanche et j'ai très mal depuis l'injection", vector)
+    assert (fright.level, fright.rule) == (EMERGENCY, "skin_colour_change")
+    rules_only = TriageChecker(None).check("je suis morte de peur, ma lèvre devient toute blanche depuis l'injection", None)
+    assert rules_only.level == EMERGENCY
