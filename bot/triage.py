@@ -290,7 +290,8 @@ class TriageChecker:
         # An idiom ("morte de rire", "the wait is killing me") disarms the danger words it holds, not
         # the rest of the message: the rules read the message without it.
         idiom = _context()["figure_of_speech"]
-        literal = idiom.sub("  ", norm) if idiom.search(norm) else norm
+        has_idiom = idiom.search(norm) is not None
+        literal = idiom.sub("  ", norm) if has_idiom else norm
         rule = emergency_rule(text, literal)
         level, category, p, net = self.semantic(vector, params)
         distance = _distance(literal) if rule else None
@@ -305,7 +306,7 @@ class TriageChecker:
             # The patient says the alarming signs are absent or over: the semantic net alone does not
             # raise the alarm; the caution box still says what to do if it happens now.
             return Triage(CAUTION, category, None, "semantic+reassured", p)
-        if level == EMERGENCY and not rule and literal is not norm:
+        if level == EMERGENCY and not rule and has_idiom:
             # The idiom's danger words pull the embedding towards an emergency; with no sign left for a
             # rule, the semantic net alone gives the caution box, not the alarm.
             return Triage(CAUTION, category, None, "semantic+idiom", p)
