@@ -38,6 +38,12 @@ MAX_FALSE_REFUSAL = 0.005
 REGULARISATION_C = 100.0
 
 
+def _labelled(path: Path) -> tuple[list[str], list[bool]]:
+    """The messages of a domain file and whether each one is off-topic."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [r["text"] for r in rows], [r["label"] == "off_topic" for r in rows]
+
+
 def main() -> None:
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
@@ -46,15 +52,16 @@ def main() -> None:
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     embedder = CachedEmbedder(load_embedder(""))
-    rows = [json.loads(line) for line in DOMAIN.read_text(encoding="utf-8").splitlines() if line.strip()]
-    texts = [r["text"] for r in rows]
-    labels = [r["label"] == "off_topic" for r in rows]
+    texts, labels = _labelled(DOMAIN)
     for path in ANSWERABLE:
         for case in load_cases(path):
             if case.expected_status == "answered":
                 texts.append(case.question)
                 labels.append(False)
-    x = np.stack([embedder.encode_query(clean_input(t)) for t in texts])
+    def embed(messages: list[str]) -> np.ndarray:
+        return np.stack([embedder.encode_query(clean_input(t)) for t in messages])
+
+    x = embed(texts)
     y = np.array(labels)
     print(f"{len(y)} messages: {int(y.sum())} off-topic, {int((~y).sum())} in the domain")
 
@@ -71,10 +78,10 @@ def main() -> None:
     print(f"threshold {threshold:.4f} (cross-validated): off-topic refused {refused[y].mean():.3f}, "
           f"in-domain refused {refused[~y].mean():.4f}")
     final = model().fit(x, y)
-    held = [json.loads(line) for line in HELD_OUT.read_text(encoding="utf-8").splitlines() if line.strip()]
-    held_y = np.array([r["label"] == "off_topic" for r in held])
-    held_p = final.predict_proba(np.stack([embedder.encode_query(clean_input(r["text"])) for r in held]))[:, 1]
-    print(f"held out ({HELD_OUT.name}, {len(held)} messages): off-topic refused {(held_p[held_y] >= threshold).mean():.3f}, "
+    held_texts, held_labels = _labelled(HELD_OUT)
+    held_y = np.array(held_labels)
+    held_p = final.predict_proba(embed(held_texts))[:, 1]
+    print(f"held out ({HELD_OUT.name}, {len(held_y)} messages): off-topic refused {(held_p[held_y] >= threshold).mean():.3f}, "
           f"in-domain refused {(held_p[~held_y] >= threshold).mean():.4f}")
     if args.write:
         values = {
