@@ -42,6 +42,8 @@ class Trace:
     uncovered_topics: list[str] | None = None
     features: dict[str, float] | None = None
     answerable_probability: float | None = None
+    # Required facts (price, brand, doctor's name, dose) the question asks and no best sentence gives.
+    missing_facts: list[str] | None = None
     threshold: float | None = None
     query_terms: list[str] | None = None
     unknown_terms: list[str] | None = None

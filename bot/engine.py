@@ -20,7 +20,9 @@ from bot.abstain import features
 from bot.answer import ANSWERED, EMERGENCY, NO_ANSWER, Answer, Trace
 from bot.calibration import load_calibration
 from bot.compose import answer_text, compose, rank_units
+from bot.facts import missing_facts
 from bot.messages import emergency_text, text
+from bot.quotes import Candidate
 from bot.retrieval import Retrieval, Retriever
 from bot.safety import (
     asks_personal_advice,
@@ -341,6 +343,17 @@ class Bot:
         turn.trace.threshold = max(model.threshold, minimum)
         if not ok:
             self._refuse(turn, "not_in_articles", "not_in_articles")
+            return
+        # A price, a brand, a name or a dose asked and given by none of the best sentences: the
+        # article is on the subject but does not answer (quoting it would answer beside the question).
+        retriever = turn.retriever
+        assert retriever is not None
+        best = (retriever.unit_words(c.row) for c in turn.ranked)
+        missing = missing_facts(turn.cleaned, ((w.text, w.folded) for w in best))
+        if missing:
+            turn.trace.missing_facts = missing
+            what = text(f"fact_{missing[0]}", turn.language, self.settings)
+            self._refuse(turn, "fact_not_in_articles", "fact_not_in_articles", what=what)
 
     def _compose(self, turn: Turn) -> None:
         retriever = turn.retriever

@@ -23,7 +23,12 @@ LANGUAGES = ("fr", "en")
 SECTIONS = ("numbers", "examples", "texts", "emergency_lines", "ui")
 # Placeholders filled from the settings, the emergency numbers, and by the caller of one text.
 SETTINGS_FIELDS = ("clinic", "phone", "booking_url", "contact_url")
-CALLER_FIELDS = {"too_long": ("length", "limit"), "article_updated": ("date",), "article_published": ("link",)}
+CALLER_FIELDS = {
+    "too_long": ("length", "limit"),
+    "fact_not_in_articles": ("what",),
+    "article_updated": ("date",),
+    "article_published": ("link",),
+}
 # The number patients text rather than call (the others are called).
 SMS_NUMBER = "sms"
 

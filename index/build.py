@@ -19,7 +19,7 @@ import numpy as np
 from filelock import FileLock, Timeout
 
 from core.settings import Settings
-from index.articles import Article, LoadFailure, load_articles
+from index.articles import READING_SCHEME, Article, LoadFailure, load_articles
 from index.chunking import Chunk, chunk_article, chunk_size_for_model
 from index.embedder import Embedder, load_embedder
 from index.lexical import LEXICAL_SCHEME
@@ -128,6 +128,8 @@ def _reusable_previous(
         return None, "chunking settings changed"
     if prev.manifest.get("units_scheme") != UNITS_SCHEME:
         return None, "index built by an older release"
+    if prev.manifest.get("reading_scheme", 1) != READING_SCHEME:
+        return None, "articles are read differently by this release"
     return prev, None
 
 
@@ -300,6 +302,7 @@ def _sync_locked(settings, embedder, full, strict, progress, articles, started, 
             "overlap": settings.chunk_overlap,
         },
         "content_dir": str(settings.content_dir),
+        "reading_scheme": READING_SCHEME,
         "articles": meta,
     }
     manifest["build_seconds"] = round(time.perf_counter() - started, 3)

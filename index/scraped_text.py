@@ -5,7 +5,9 @@ breadcrumbs ("1. Blog", "Retour"), image captions written in lower case, call
 to action buttons, a tagline, "Articles associés". None of it has a marker, so
 the rules look at the shape of lines: real paragraphs are long or end like a
 sentence; a heading is a short capitalised line right before a paragraph;
-short lines that are not followed by a paragraph are chrome.
+short lines that are not followed by a paragraph are chrome. A short line
+shaped "label : value with a figure" is a row of a price list or a fact sheet:
+content, kept as a list item.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ END_MARKERS = ("articles associés", "articles similaires", "partager cet articl
 MENU_WORDS = {"retour", "accueil", "menu", "blog", "partager", "lire la suite", "suivant", "précédent"}
 SENTENCE_END = (".", "!", ";", ":", ")", "»", '"')
 REFERENCE = re.compile(r"^\(\d+\)")
+# "Séance de PRP : 400 €", "Durée : 45 min": a label, a colon, a value with a figure. A price list or a
+# fact sheet, not a heading: kept as a list item.
+DATA_ROW = re.compile(r"^[^:]{2,60}[^\s:]\s?:\s+[^:]*\d")
 SHORT_LINE = 100
 
 
@@ -26,7 +31,7 @@ def _is_paragraph(line: str) -> bool:
     return (
         len(line) > SHORT_LINE
         or line.endswith(SENTENCE_END)
-        or bool(BULLET.match(line) or REFERENCE.match(line))
+        or bool(BULLET.match(line) or REFERENCE.match(line) or DATA_ROW.match(line))
     )
 
 
@@ -68,9 +73,10 @@ def clean_scraped_text(text: str) -> tuple[str, str]:
         if not _is_paragraph(line):
             run.append(line)
             continue
-        out.extend(_headings_from_run(run, out))
+        # A price list's label is often one word ("Tarifs"), which elsewhere is a menu's.
+        out.extend(_headings_from_run(run, out, short_ok=bool(DATA_ROW.match(line))))
         run = []
-        if BULLET.match(line):
+        if BULLET.match(line) or DATA_ROW.match(line):
             out.append("- " + BULLET.sub("", line))
         else:
             out.append("\n" + line + "\n")
@@ -80,11 +86,15 @@ def clean_scraped_text(text: str) -> tuple[str, str]:
     return title, markdown + "\n" if markdown else ""
 
 
-def _headings_from_run(run: list[str], out: list[str]) -> list[str]:
-    """Keep the heading(s) of a run of short lines that precedes a paragraph."""
+def _headings_from_run(run: list[str], out: list[str], short_ok: bool = False) -> list[str]:
+    """Keep the heading(s) of a run of short lines that precedes a paragraph.
+
+    ``short_ok``: the paragraph is a data row, so the run's last line may be a one- or two-word label.
+    """
     candidates: list[str] = []
-    for line in run:
-        if _is_chrome(line) or line in candidates:
+    for i, line in enumerate(run):
+        label = short_ok and i == len(run) - 1 and line[0].isupper() and line.lower() not in MENU_WORDS
+        if (_is_chrome(line) and not label) or line in candidates:
             continue
         candidates.append(line)
     if not candidates:

@@ -16,6 +16,7 @@ from core.textnorm import FR_STOP, fold, words
 REASONS = {
     None: "répondu",
     "not_in_articles": "pas dans les articles",
+    "fact_not_in_articles": "précision absente des articles",
     "personal_medical_advice": "conseil médical personnel",
     "out_of_scope": "hors sujet",
     "off_topic": "sans rapport avec la clinique",
@@ -25,6 +26,7 @@ REASONS = {
     "error": "erreur",
     "internal_error": "erreur",
 }
+FACTS = {"price": "le prix", "brand": "la marque", "doctor_name": "le nom du médecin", "dose": "la dose"}
 STATUSES = {ANSWERED: "Répondu", "no_answer": "Pas de réponse", EMERGENCY: "Urgence"}
 RULES = {
     "suicidal_thoughts": "idées suicidaires",
@@ -113,6 +115,11 @@ def decision(answer: Answer, titles: dict[str, str] | None = None) -> str:
         more = f" (et {others} autre{'s' if others > 1 else ''})" if others > 0 else ""
         return f"Répondu : l'article « {titles.get(source) or source} »{more} couvre la question {scores}"
     reason = answer.reason
+    if reason == "fact_not_in_articles":
+        asked = ", ".join(FACTS.get(f, f) for f in trace.missing_facts or [])
+        best = (trace.retrieved_articles or [None])[0]
+        near = f"l'article « {titles.get(best) or best} » parle du sujet mais " if best else ""
+        return f"Pas de réponse : {near}aucune de ses meilleures phrases ne donne {asked or 'la précision demandée'}"
     if reason == "not_in_articles":
         topics = trace.uncovered_topics or []
         if topics:

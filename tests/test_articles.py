@@ -293,3 +293,23 @@ def test_article_page_never_links_a_script_url():
 
     page = article_page("Titre", "Texte.", "javascript:alert(1)", None)
     assert "javascript:" not in page
+
+
+def test_scraped_price_list_rows_are_kept_as_items_under_their_label():
+    from index.scraped_text import clean_scraped_text
+
+    page = "\n".join([
+        "Le PRP cheveux | Clinique",
+        "Accueil",
+        "Soins",
+        "Le PRP est préparé à partir de votre propre sang, prélevé au pli du coude le jour de la séance.",
+        "Tarifs",
+        "Séance de PRP : 400 €",
+        "Cure de 3 séances : 1 050 €",
+        "Le PRP n'est pas remboursé par l'Assurance maladie.",
+        "Prendre rendez-vous",
+    ])
+    title, body = clean_scraped_text(page)
+    assert title == "Le PRP cheveux"
+    assert "## Tarifs\n\n- Séance de PRP : 400 €\n- Cure de 3 séances : 1 050 €" in body
+    assert "Accueil" not in body and "Soins" not in body and "Prendre rendez-vous" not in body

@@ -213,6 +213,20 @@ def test_model_change_forces_full_reembed(indexed):
     assert load_current(settings.index_dir).manifest["dimension"] == 32
 
 
+def test_a_new_way_of_reading_articles_rebuilds_the_index_in_full(indexed, monkeypatch):
+    import index.build as build
+
+    settings = indexed
+    assert load_current(settings.index_dir).manifest["reading_scheme"] == build.READING_SCHEME
+    newer = build.READING_SCHEME + 1
+    monkeypatch.setattr(build, "READING_SCHEME", newer)
+    report = sync_index(settings, embedder=EMB)
+    assert report.written
+    assert "read differently" in (report.full_rebuild_reason or "")
+    assert report.chunks_embedded == report.chunks
+    assert load_current(settings.index_dir).manifest["reading_scheme"] == newer
+
+
 def test_update_from_empty_index_dir_builds(tmp_path, small_content):
     settings = make_settings(tmp_path, small_content)
     shutil.rmtree(settings.index_dir, ignore_errors=True)

@@ -251,6 +251,22 @@ def test_real_model_answers_why_no_exosomes(real_bot):
 
 
 @pytest.mark.model
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Quel est le prix d'une injection de toxine botulique pour le front chez vous ?",
+        "What does a laser session for redness cost?",
+    ],
+)
+def test_real_model_says_the_articles_give_no_price_instead_of_quoting_beside_it(real_bot, question):
+    # The clinic's articles give no price of any treatment: the treatment's article is found, but none
+    # of its sentences answers "how much".
+    answer = real_bot.ask(question)
+    assert (answer.status, answer.reason) == (NO_ANSWER, "fact_not_in_articles")
+    assert answer.citations == []
+
+
+@pytest.mark.model
 def test_fast_query_path_gives_the_library_vector():
     """The single-question shortcut must give exactly what sentence-transformers gives."""
     import numpy as np
