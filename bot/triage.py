@@ -154,6 +154,13 @@ def _context() -> dict[str, re.Pattern[str]]:
 
 
 @lru_cache(maxsize=1)
+def _condition_words() -> re.Pattern[str]:
+    """The opening of a condition ("si un jour j'", "if my") with the (at most three) words after it."""
+    data = json.loads(CONTEXT_FILE.read_text(encoding="utf-8"))
+    return re.compile("|".join(f"(?: {p}( [a-z]+){{1,3}}(?= ))" for p in data["markers"]["condition"]))
+
+
+@lru_cache(maxsize=1)
 def _complications() -> dict[str, re.Pattern[str]]:
     data = json.loads(CONTEXT_FILE.read_text(encoding="utf-8"))
     return {
@@ -187,7 +194,7 @@ def _distance(norm: str) -> str | None:
     if _now(norm):
         return None
     for kind in DISTANCES:
-        if markers[kind].search(norm):
+        if markers[kind].search(norm) or (kind == "hypothetical" and markers["condition"].search(norm)):
             return kind
     if markers["recovered"].search(norm):
         return "past"  # "tout est rentré dans l'ordre", "it's all gone now": the complication is over
@@ -199,6 +206,9 @@ def _now(norm: str) -> bool:
     va bien maintenant" or the "now" of "she's fine now" places the recovery, not a sign, in the present."""
     markers = _context()
     present = markers["recovered"].sub("  ", norm)
+    # "si j'ai mal pendant la séance", "if I feel dizzy": a present-tense verb that opens a condition
+    # imagines the sign; the condition's first words are not read for "now".
+    present = _condition_words().sub("  ", present)
     # French negation wraps the verb ("je ne sens plus rien", "je ne vois plus"); spoken French drops
     # the "ne" ("je sens plus rien"): the markers name the verb once, read with and without it.
     return bool(markers["now"].search(present) or markers["now"].search(_NE.sub(r"\1", present)))

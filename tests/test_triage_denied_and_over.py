@@ -92,3 +92,57 @@ def test_an_idiom_disarms_only_the_danger_words_it_holds():
     assert (fright.level, fright.rule) == (EMERGENCY, "skin_colour_change")
     rules_only = TriageChecker(None).check("je suis morte de peur, ma lèvre devient toute blanche depuis l'injection", None)
     assert rules_only.level == EMERGENCY
+
+
+@pytest.mark.parametrize("text", [
+    "les lèvres un peu gonflées ce matin, je respire très bien et j'avale normalement",
+    "front lourd depuis le botox mais les paupières bougent normalement et je parle bien",
+    "forehead a bit heavy after botox, breathing is fine and my eyelids open normally",
+    "a little tight after the peel, I can swallow fine, full strength in my arms",
+])
+def test_a_function_said_to_work_normally_is_reassurance(text):
+    """The patient names the frightening sign only to say the function is intact: the semantic net
+    alone gives the box, not the alarm."""
+    checker = TriageChecker(_always_emergency())
+    vector = np.array([1.0, 0.0], dtype=np.float32)
+    assert (checker.check(text, vector).level, checker.check(text, vector).net) == (CAUTION, "semantic+reassured")
+
+
+@pytest.mark.parametrize("text", [
+    "la dernière fois j'ai fait un malaise après l'injection, maintenant je suis ok, on peut me mettre allongée ?",
+    "I had hives after a peel in 2021, now I'm fine, is it safe to try another one?",
+])
+def test_a_recovery_told_with_now_first_is_a_recovery(text):
+    assert not_happening_now(text) == "past"
+    assert not says_now(text)
+
+
+@pytest.mark.parametrize("text", [
+    "si un jour j'ai du mal à respirer après une injection, j'appelle qui ?",
+    "si j'ai mal dans la poitrine pendant la séance, vous arrêtez ?",
+    "if I ever feel my throat closing after the filler, what do I do?",
+])
+def test_a_sign_told_inside_a_condition_is_hypothetical(text):
+    assert not_happening_now(text) == "hypothetical"
+    assert not says_now(text)
+
+
+@pytest.mark.parametrize("text", [
+    "je ne sais pas si c'est normal, j'ai mal dans la poitrine depuis ce matin",
+    "not sure if I should worry but I feel my throat closing right now",
+])
+def test_an_indirect_question_is_not_a_condition(text):
+    assert not_happening_now(text) is None
+    assert says_now(text)
+
+
+def test_a_danger_word_told_as_a_reaction_to_a_sight_is_a_figure_of_speech():
+    """"J'ai failli faire un AVC en voyant la facture": the shock of a sight, not a stroke; a sign told
+    beside it still fires."""
+    checker = TriageChecker(None)
+    for joke in ("j'ai failli faire un AVC en voyant la facture, vous faites des facilités ?",
+                 "I nearly passed out when I saw the price list haha"):
+        assert emergency_rule(joke) is not None  # the words alone fire...
+        assert checker.check(joke, None).level != EMERGENCY  # ...not once the idiom is read
+    sign = checker.check("j'ai failli m'évanouir en voyant ça : ma lèvre devient toute blanche depuis l'injection", None)
+    assert (sign.level, sign.rule) == (EMERGENCY, "skin_colour_change")
