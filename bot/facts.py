@@ -19,7 +19,7 @@ from functools import lru_cache
 from itertools import islice
 from pathlib import Path
 
-from core.textnorm import spaced_folded_words
+from core.textnorm import content_terms, spaced_folded_words
 
 FACTS_FILE = Path(__file__).with_name("data") / "required_facts.json"
 # A capitalised word inside a text (not its first): a product or a person's name.
@@ -33,6 +33,8 @@ class RequiredFact:
     gives: re.Pattern[str] | None
     gives_raw: re.Pattern[str] | None
     echo_names: bool
+    # Search terms (stems) that name the fact rather than its subject: "prix", "séance".
+    generic: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ def required_facts(path: Path = FACTS_FILE) -> RequiredFacts:
                 gives=_either(spec.get("gives", []), words=True),
                 gives_raw=_either(spec.get("gives_raw", []), words=False),
                 echo_names=bool(spec.get("echo_names", False)),
+                generic=frozenset(content_terms(" ".join(spec.get("generic", [])))),
             )
             for name, spec in data["facts"].items()
         )
@@ -88,20 +91,31 @@ def _gives(fact: RequiredFact, text: str, folded: str, question_words: set[str])
     return False
 
 
-def missing_facts(question: str, units: Iterable[tuple[str, str]]) -> list[str]:
+def missing_facts(
+    question: str, units: Iterable[tuple[str, str, frozenset[str]]], subject: Iterable[str] = ()
+) -> list[str]:
     """The required facts the question asks for that none of ``units`` gives.
 
     Args:
         question: the patient's message (cleaned).
-        units: ``(text, folded text)`` of the best-scored units, best first; only the first
-            ``within_best_units`` are read.
+        units: ``(text, folded text, search terms)`` of the best-scored units, best first; only the
+            first ``within_best_units`` are read.
+        subject: the question's search terms in the articles' vocabulary. A unit gives a fact only
+            if it holds one of them besides the fact's generic words: the price of another treatment
+            on the same page ("une injection des lèvres coûte…") does not say what this one costs.
     """
     asked = asked_facts(question)
     if not asked:
         return []
     best = list(islice(units, required_facts().within_best_units))
     question_words = set(spaced_folded_words(question).split())
-    return [
-        fact.name for fact in asked
-        if not any(_gives(fact, text, folded, question_words) for text, folded in best)
-    ]
+    subject = set(subject)
+    missing = []
+    for fact in asked:
+        about = subject - fact.generic
+        if not any(
+            _gives(fact, text, folded, question_words) and (not about or about & terms)
+            for text, folded, terms in best
+        ):
+            missing.append(fact.name)
+    return missing

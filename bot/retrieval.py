@@ -77,6 +77,8 @@ class QueryTerms:
     matched: dict[str, list[str]]
     unknown: list[str]
     coverage: float
+    # Terms the articles know only through a typo-close form ("qqpart" -> "part").
+    fuzzy: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -205,13 +207,17 @@ class Retriever:
             if not stems:
                 continue
             term = stems[0]
-            extra = (glossary.get(word, "") + " " + FR_SYNONYMS.get(word, "")).strip()
+            # French patients borrow English words ("un filler", "le lip flip"): the glossary also reads
+            # a French question's word that the articles never use.
+            loan = glossary.get(word, "") or (EN_FR.get(word, "") if term not in self.df else "")
+            extra = (loan + " " + FR_SYNONYMS.get(word, "")).strip()
             candidates = groups.setdefault(term, [term])
             for alt in content_terms(extra):
                 if alt not in candidates:
                     candidates.append(alt)
         matched: dict[str, list[str]] = {}
         unknown: list[str] = []
+        fuzzy: set[str] = set()
         for term, candidates in groups.items():
             # Exact forms first; typo-close forms only when no exact one exists,
             # so "secu" with its synonym "assurance maladie" is not also read as "sec".
@@ -219,6 +225,8 @@ class Retriever:
             if not found:
                 for cand in candidates:
                     found += [f for f in self._known_forms(cand) if f not in found]
+                if found:
+                    fuzzy.add(term)
             if found:
                 matched[term] = found
             else:
@@ -227,7 +235,9 @@ class Retriever:
         weight_known = sum(max(self.idf(f) for f in forms) for forms in matched.values())
         total = weight_known + max_idf * len(unknown)
         coverage = weight_known / total if total else 0.0
-        return QueryTerms(terms=list(groups), matched=matched, unknown=unknown, coverage=coverage)
+        return QueryTerms(
+            terms=list(groups), matched=matched, unknown=unknown, coverage=coverage, fuzzy=frozenset(fuzzy)
+        )
 
     def _known_forms(self, term: str) -> list[str]:
         if term in self.df:

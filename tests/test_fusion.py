@@ -117,3 +117,27 @@ def test_the_dense_first_article_is_never_pushed_below_third(five_articles):
     order = [src for src, _ in result.articles]
     assert order.index("e.md") == 2
     assert result.articles[2][1] > result.articles[3][1]
+
+
+def test_a_french_question_reads_an_english_loanword_the_articles_never_use(tmp_path):
+    """"Un filler" in a French question is searched as the articles' "acide hyaluronique"; a word the
+    articles know only through a typo-close form is marked fuzzy."""
+    from conftest import make_settings
+
+    from index.build import sync_index
+    from index.embedder import HashingEmbedder
+    from index.store import load_current
+
+    content = tmp_path / "loan"
+    content.mkdir()
+    (content / "ah.md").write_text(
+        "---\ntitle: Acide hyaluronique\n---\n## Durée\n\nL'acide hyaluronique dure de six à douze mois.\n",
+        encoding="utf-8",
+    )
+    settings = make_settings(tmp_path, content)
+    sync_index(settings, embedder=HashingEmbedder(64), full=True)
+    r = Retriever(load_current(settings.index_dir), HashingEmbedder(64))
+    q = r.analyse("un filler ça dure combien de temps ?", "fr")
+    assert "acid" in q.matched["fill"] and "fill" not in q.unknown
+    typo = r.analyse("l'acide hyaluronik dure combien ?", "fr")
+    assert typo.fuzzy and typo.fuzzy <= set(typo.matched)

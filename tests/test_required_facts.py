@@ -10,7 +10,7 @@ from conftest import make_settings
 from bot.answer import ANSWERED, NO_ANSWER
 from bot.facts import FACTS_FILE, asked_facts, missing_facts, required_facts
 from bot.messages import TEXTS
-from core.textnorm import spaced_folded_words
+from core.textnorm import content_terms, spaced_folded_words
 from index.build import sync_index
 from index.embedder import HashingEmbedder
 
@@ -19,8 +19,8 @@ def _names(question: str) -> list[str]:
     return [fact.name for fact in asked_facts(question)]
 
 
-def _units(*texts: str) -> list[tuple[str, str]]:
-    return [(t, spaced_folded_words(t)) for t in texts]
+def _units(*texts: str) -> list[tuple[str, str, frozenset[str]]]:
+    return [(t, spaced_folded_words(t), frozenset(content_terms(t))) for t in texts]
 
 
 @pytest.mark.parametrize(
@@ -55,6 +55,18 @@ def test_a_sentence_on_the_subject_without_the_fact_does_not_give_it():
     assert missing_facts(question, _units("Un peeling superficiel : 120 € la séance.")) == []
     assert missing_facts(question, _units("Le tarif est précisé sur le devis remis en consultation.")) == []
     assert missing_facts("how much is a peel?", _units("A light peel costs $150.")) == []
+
+
+def test_the_price_of_another_treatment_does_not_answer():
+    """On a price list the row of another treatment gives a price, not this one's; generic words
+    ("prix", "séance") and a question without any subject word ask for no match."""
+    question = "combien coute une seance de toxine botulique ?"
+    subject = content_terms("toxine botulique seance")
+    lips = _units("Une séance d'injection des lèvres coûte 350 €.")
+    assert missing_facts(question, lips, subject) == ["price"]
+    toxin = _units("Une zone de toxine botulique : 250 € la séance.")
+    assert missing_facts(question, toxin, subject) == []
+    assert missing_facts("c'est combien la séance ?", lips, content_terms("seance")) == []
 
 
 def test_names_and_doses_are_read_as_written():
