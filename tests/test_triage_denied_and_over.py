@@ -146,3 +146,13 @@ def test_a_danger_word_told_as_a_reaction_to_a_sight_is_a_figure_of_speech():
         assert checker.check(joke, None).level != EMERGENCY  # ...not once the idiom is read
     sign = checker.check("j'ai failli m'évanouir en voyant ça : ma lèvre devient toute blanche depuis l'injection", None)
     assert (sign.level, sign.rule) == (EMERGENCY, "skin_colour_change")
+
+
+@pytest.mark.parametrize("text", [
+    "a bit of puffiness under my eyes in the morning after the filler, it's gone by lunch",
+    "les paupières un peu gonflées au réveil depuis les cernes, ça dégonfle dans la journée",
+])
+def test_a_sign_that_goes_away_within_the_day_is_reassurance(text):
+    checker = TriageChecker(_always_emergency())
+    vector = np.array([1.0, 0.0], dtype=np.float32)
+    assert checker.check(text, vector).net == "semantic+reassured"
