@@ -348,17 +348,12 @@ class Bot:
         # article is on the subject but does not answer (quoting it would answer beside the question).
         retriever, retrieval = turn.retriever, turn.retrieval
         assert retriever is not None and retrieval is not None
+
         def read(c: Candidate) -> tuple[str, str, frozenset[str]]:
             w = retriever.unit_words(c.row)
             return w.text, w.folded, w.terms | w.heading
 
-        # The question's subject: its words the articles know as written, of at most half of the
-        # articles ("quelque part" names nothing; "toxine" does), not numbers ("1ère" is "première").
-        query = retrieval.query
-        subject = {
-            form for term, forms in query.matched.items() if term not in query.fuzzy for form in forms
-            if 2 * retriever.article_df.get(form, 0) <= retriever.n_articles and not any(ch.isdigit() for ch in form)
-        }
+        subject = retriever.subject_forms(retrieval.query)
         missing = missing_facts(turn.cleaned, (read(c) for c in turn.ranked), subject)
         if missing:
             turn.trace.missing_facts = missing

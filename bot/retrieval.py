@@ -239,6 +239,15 @@ class Retriever:
             terms=list(groups), matched=matched, unknown=unknown, coverage=coverage, fuzzy=frozenset(fuzzy)
         )
 
+    def subject_forms(self, query: QueryTerms) -> set[str]:
+        """The forms of the question's words that name what it is about: known to the articles as
+        written (not through a typo-close form: "qqpart" is not "part"), found in at most half of the
+        articles ("quelque part" names nothing; "toxine" does), and not numbers ("1ère" is "première")."""
+        return {
+            form for term, forms in query.matched.items() if term not in query.fuzzy for form in forms
+            if 2 * self.article_df.get(form, 0) <= self.n_articles and not any(ch.isdigit() for ch in form)
+        }
+
     def _known_forms(self, term: str) -> list[str]:
         if term in self.df:
             return [term]

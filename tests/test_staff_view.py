@@ -43,6 +43,11 @@ def test_decision_sentences_in_french():
     unsure = Answer("q", NO_ANSWER, "not_in_articles", "fr", "…",
                     trace=Trace(answerable_probability=0.12, threshold=0.29, retrieved_articles=["botox.md"]))
     assert "aucun article ne couvre assez la question (confiance 0,12, seuil 0,29)" in decision(unsure)
+    no_price = Answer("q", NO_ANSWER, "fact_not_in_articles", "fr", "…",
+                      trace=Trace(missing_facts=["price"], retrieved_articles=["botox.md"]))
+    assert decision(no_price, {"botox.md": "La toxine botulique"}) == (
+        "Pas de réponse : l'article « La toxine botulique » parle du sujet mais aucune de ses meilleures "
+        "phrases ne donne le prix")
 
 
 def test_emergency_trace_names_the_words_as_written(service):
