@@ -145,8 +145,14 @@ def load_bank(path: Path = BANK_FILE) -> list[dict]:
 
 
 @lru_cache(maxsize=1)
+def _context_data() -> dict:
+    """The markers file, read once for the three pattern sets compiled from it."""
+    return json.loads(CONTEXT_FILE.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
 def _context() -> dict[str, re.Pattern[str]]:
-    data = json.loads(CONTEXT_FILE.read_text(encoding="utf-8"))
+    data = _context_data()
     return {
         name: re.compile("|".join(f"(?: {p} )" for p in patterns))
         for name, patterns in data["markers"].items()
@@ -156,13 +162,13 @@ def _context() -> dict[str, re.Pattern[str]]:
 @lru_cache(maxsize=1)
 def _condition_words() -> re.Pattern[str]:
     """The opening of a condition ("si un jour j'", "if my") with the (at most three) words after it."""
-    data = json.loads(CONTEXT_FILE.read_text(encoding="utf-8"))
+    data = _context_data()
     return re.compile("|".join(f"(?: {p}( [a-z]+){{1,3}}(?= ))" for p in data["markers"]["condition"]))
 
 
 @lru_cache(maxsize=1)
 def _complications() -> dict[str, re.Pattern[str]]:
-    data = json.loads(CONTEXT_FILE.read_text(encoding="utf-8"))
+    data = _context_data()
     return {
         category: re.compile("|".join(f"(?: {p} )" for p in patterns))
         for category, patterns in data.get("complications", {}).items()
