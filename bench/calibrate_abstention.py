@@ -1,19 +1,28 @@
 """Fit the abstention model on an eval set and write the ``abstention`` section of ``bot/data/calibration.json``.
 
 For every case that reaches retrieval (rules did not already decide it), the
-abstention features are computed; answerable cases are labelled 1, no_answer
-cases 0. A logistic regression is fitted, and the threshold is chosen on
-out-of-fold probabilities (5-fold cross-validation) as the highest one that
-wrongly abstains on at most ``MAX_FALSE_ABSTAIN`` of the answerable cases, so
-the cross-validated figures printed below are honest estimates. A second file,
-never used for fitting, can be given to check the result.
+abstention features are computed, with the question's and the best sentence's
+embeddings multiplied dimension by dimension; answerable cases are labelled 1,
+no_answer cases 0. A logistic regression is fitted, and the threshold is chosen
+on out-of-fold probabilities as the highest one that wrongly abstains on at most
+``MAX_FALSE_ABSTAIN`` of the answerable cases. When the files come from several
+clinics' articles, each clinic is left out in turn (its questions are scored by a
+model fitted on the others), so the figures printed below are estimates for a
+clinic the model never saw; with one clinic, 5-fold cross-validation. A second
+file, never used for fitting, can be given to check the result.
 
 A file may name the index it is asked against (``FILE=INDEX_DIR``): cases from several clinics'
 content teach the model what an unanswerable question looks like on content it was not written for.
 
-Usage:
+Usage (the release is fitted on every set that is no longer blind: the tuned sets and hold-outs 1-6
+on ``content/``, and corpora 2-5 each against its own index; hold-out 7, corpus 6 and the red-team 9
+are never read here):
     python -m bench.calibrate_abstention tests/eval/questions.jsonl tests/eval/calibration.jsonl \
-        tests/eval/corpus3/questions.jsonl=/tmp/idx3/index [--check tests/eval/holdout.jsonl] [--write]
+        tests/eval/holdout.jsonl tests/eval/blind/holdout{2,3,4,5,6}.jsonl \
+        tests/eval/corpus3/questions.jsonl=IDX3 tests/eval/blind/corpus{2,4,5}/questions.jsonl=IDX{2,4,5} \
+        [--check FILE] [--write]
+    (IDXn: an index built from that corpus's content with ``python -m index build``; the others use
+    FAQBOT_INDEX_DIR, an index of ``content/``.)
 """
 
 from __future__ import annotations
@@ -25,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.common import bot_per_index, file_and_index
-from bot.abstain import FEATURES
+from bot.abstain import FEATURES, interaction
 from bot.calibration import CALIBRATION_FILE, write_section
 from bot.engine import Bot
 from bot.evaluation import load_cases
@@ -50,7 +59,10 @@ def feature_rows(bot: Bot, path: Path) -> tuple[np.ndarray, np.ndarray, list[str
         turn = bot.run(case.question, until="rank", skip=("topics",))
         if turn.answer is not None:
             continue
-        xs.append([turn.features[name] for name in FEATURES])
+        pair = interaction(turn.vector, turn.ranked, turn.retriever)
+        if pair is None:
+            pair = np.zeros(bot.embedder.dimension)
+        xs.append([*(turn.features[name] for name in FEATURES), *pair])
         ys.append(1 if case.expected_status == "answered" else 0)
         ids.append(case.id)
     return np.array(xs), np.array(ys), ids
@@ -96,11 +108,19 @@ def main() -> None:
     def model() -> LogisticRegression:
         return LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000)
 
+    # Each clinic's articles (index) left out in turn, when there are several.
+    clinic = np.concatenate([np.full(len(r[1]), str(index_dir)) for (_, index_dir), r in zip(specs, rows, strict=True)])
+    if len(set(clinic)) > 1:
+        folds = [(np.where(clinic != c)[0], np.where(clinic == c)[0]) for c in sorted(set(clinic))]
+        how = f"each of {len(folds)} clinics left out"
+    else:
+        folds = list(StratifiedKFold(5, shuffle=True, random_state=0).split(x, y))
+        how = "5-fold"
     oof = np.zeros(len(y))
-    for train, test in StratifiedKFold(5, shuffle=True, random_state=0).split(x, y):
+    for train, test in folds:
         oof[test] = model().fit(x[train], y[train]).predict_proba(x[test])[:, 1]
     threshold = pick_threshold(oof, y)
-    report("cross-validated (5-fold)", oof, y, threshold)
+    report(f"cross-validated ({how})"[:28], oof, y, threshold)
     start = 0
     for (path, _), r in zip(specs, rows, strict=True):
         part = slice(start, start + len(r[1]))
@@ -119,13 +139,16 @@ def main() -> None:
         report(f"check file {args.check.name}", pc, yc, threshold)
         for i in np.where((pc < threshold) != (yc == 0))[0]:
             print(f"   wrong: {idc[i]:<14} p={pc[i]:.3f} label={yc[i]}")
-    weights = dict(zip(FEATURES, (round(float(w), 4) for w in final.coef_[0]), strict=False))
+    weights = dict(zip(FEATURES, (round(float(w), 4) for w in final.coef_[0][: len(FEATURES)]), strict=True))
+    pair_weights = [round(float(w), 5) for w in final.coef_[0][len(FEATURES):]]
     print("weights", weights, "bias", round(float(final.intercept_[0]), 4), "threshold", round(threshold, 4))
     if args.write:
         values = {
             "weights": weights,
             "bias": round(float(final.intercept_[0]), 4),
             "threshold": math.floor(threshold * 1e6) / 1e6,
+            "interaction_weights": pair_weights,
+            "interaction_mean": round(float(np.mean(x[:, len(FEATURES):] @ final.coef_[0][len(FEATURES):])), 4),
             "cases": len(y),
             "max_false_abstain": MAX_FALSE_ABSTAIN,
         }

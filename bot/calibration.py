@@ -139,7 +139,10 @@ def load_calibration(embedding_model: str, path: Path = CALIBRATION_FILE) -> Cal
             selection=SelectionSettings(**quotes["selection"]) if quotes else SelectionSettings(),
             fusion=FusionSettings(**quotes["fusion"]) if quotes else FusionSettings(),
             abstention=AbstentionModel(
-                weights=dict(abstention["weights"]), bias=float(abstention["bias"]), threshold=float(abstention["threshold"])
+                weights=dict(abstention["weights"]), bias=float(abstention["bias"]), threshold=float(abstention["threshold"]),
+                # The question/sentence product reads the fitted model's dimensions: not the test embedder's.
+                interaction_weights=() if testing else tuple(abstention.get("interaction_weights", ())),
+                interaction_mean=float(abstention.get("interaction_mean", 0.0)),
             ) if abstention else ABSTENTION_PRIOR,
             # The test embedder has no semantic net: its vectors carry no meaning to read danger from.
             triage=params_from_dict(triage, path.parent) if triage and not testing else None,
