@@ -318,9 +318,11 @@ class TriageChecker:
         )
         if rule and distance is None and not gated:
             return Triage(EMERGENCY, rule_category(rule) or category, rule, "rules", p)
-        if level in (EMERGENCY, CAUTION) and not rule and _reassured(norm):
+        if level in (EMERGENCY, CAUTION) and (not rule or distance) and _reassured(norm):
             # The patient says the alarming signs are absent or over: the semantic net alone does not
-            # raise the alarm; the caution box still says what to do if it happens now.
+            # raise the alarm, nor does it over a rule that read the story as someone else's or past
+            # ("ma collègue avait du mal à avaler…, elle est guérie maintenant"); the caution box
+            # still says what to do if it happens now.
             return Triage(CAUTION, category, None, "semantic+reassured", p)
         if level == EMERGENCY and not rule and has_idiom:
             # The idiom's danger words pull the embedding towards an emergency; with no sign left for a

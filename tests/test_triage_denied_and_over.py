@@ -157,3 +157,16 @@ def test_a_sign_that_goes_away_within_the_day_is_reassurance(text):
     checker = TriageChecker(_always_emergency())
     vector = np.array([1.0, 0.0], dtype=np.float32)
     assert checker.check(text, vector).net == "semantic+reassured"
+
+
+def test_a_recovered_story_a_rule_reads_as_someone_elses_is_not_raised_again_by_the_semantic_net():
+    """A rule names the sign but reads the story as a colleague's; the patient says she has recovered:
+    the semantic net does not turn it back into an alarm. Without the recovery, the semantic net still
+    has the last word over the rule's reading (an emergency told for a relative)."""
+    checker = TriageChecker(_always_emergency())
+    vector = np.array([1.0, 0.0], dtype=np.float32)
+    told = "ma collègue a eu du botox et pendant un mois elle avait du mal à avaler"
+    assert emergency_rule(told) is not None and not_happening_now(told) == "someone_else"
+    assert checker.check(told, vector).level == EMERGENCY
+    recovered = checker.check(told + ", elle est guérie maintenant mais ça m'inquiète", vector)
+    assert (recovered.level, recovered.net) == (CAUTION, "semantic+reassured")
