@@ -13,7 +13,7 @@ Beside those few signals, the model reads how the question's embedding meets the
 dimension by dimension (their elementwise product, a diagonal bilinear form): the similarity the
 embedding model gives weighs every dimension alike, while whether a sentence *answers* a question
 ("do you offer tattoo removal?" against a sentence on lasers) lives in some dimensions more than
-others. Fitted across six clinics' articles and checked on a clinic left out each time, it raised the
+others. Fitted across five clinics' articles and checked on a clinic left out each time, it raised the
 share of unanswerable questions refused at the same 2 % of wrong refusals (BENCHMARKS.md).
 """
 
