@@ -13,7 +13,9 @@
     red-team set. It catches phrasings no rule lists, in a dot product (no
     start-up cost, well under a millisecond). Beside the linear models, the
     nearest exemplars vote: a message whose few closest exemplars are all
-    emergencies is one (a matrix product over ~1,400 stored vectors).
+    emergencies is one (a matrix product over ~1,400 stored vectors). A third linear model tells a
+    patient's ordinary question to the clinic from an emergency: where the semantic net alone alarms
+    on what it reads as an ordinary question, the reply is the answer with the caution box.
 
 The result has three levels: ``emergency`` (the fixed message, nothing else),
 ``caution`` (answer plus the box), ``normal``.
@@ -98,6 +100,16 @@ class SemanticParams:
     # nearest exemplars are not emergencies (a normal after-effect told like a complication). 0: off;
     # chosen on the development sets, allowed only where it loses no emergency there.
     neighbour_veto: int = 0
+    # A third linear model: a patient's ordinary question to the clinic (the answer sets' questions) vs
+    # an emergency (the bank's). Where the semantic net alone alarms on a message this model reads as an
+    # ordinary question with less than ``question_veto`` probability of an emergency, the reply is the
+    # caution box with the answer, not the alarm ("j'hésite à vous appeler pour un petit doute…",
+    # "mon teint est tout gris avec la fatigue, ce soin est pour moi ?"). The veto is set by the
+    # calibration at half the lowest probability of any development emergency the semantic net catches
+    # alone, so none of them is lost. 0: off.
+    question_weights: tuple[float, ...] = ()
+    question_bias: float = 0.0
+    question_veto: float = 0.0
     neighbour_vectors: np.ndarray | None = field(default=None, compare=False, repr=False)
     neighbour_emergency: np.ndarray | None = field(default=None, compare=False, repr=False)
 
@@ -124,6 +136,15 @@ class SemanticParams:
     def neighbours_say_not_emergency(self, vector: np.ndarray) -> bool:
         found = self._nearest(vector) if self.neighbour_veto > 0 else None
         return found is not None and int((~found[0]).sum()) >= self.neighbour_veto
+
+    def question_probability(self, vector: np.ndarray) -> float:
+        """Probability that the message is an emergency rather than an ordinary question (1 without the model)."""
+        if not self.question_weights:
+            return 1.0
+        return _sigmoid(float(vector @ self.question_weights) + self.question_bias)
+
+    def reads_as_a_question(self, vector: np.ndarray) -> bool:
+        return self.question_veto > 0 and self.question_probability(vector) < self.question_veto
 
     def category(self, vector: np.ndarray) -> str | None:
         if not self.categories:
@@ -253,6 +274,9 @@ def params_from_dict(params: dict, data_dir: Path = DATA_DIR) -> SemanticParams:
         neighbours=int(params.get("neighbours", 0)),
         neighbour_similarity=float(params.get("neighbour_similarity", 0.0)),
         neighbour_veto=int(params.get("neighbour_veto", 0)),
+        question_weights=tuple(params.get("question_weights", ())),
+        question_bias=float(params.get("question_bias", 0.0)),
+        question_veto=float(params.get("question_veto", 0.0)),
         neighbour_vectors=vectors,
         neighbour_emergency=emergency,
     )
@@ -324,6 +348,9 @@ class TriageChecker:
             # ("ma collègue avait du mal à avaler…, elle est guérie maintenant"); the caution box
             # still says what to do if it happens now.
             return Triage(CAUTION, category, None, "semantic+reassured", p)
+        if level == EMERGENCY and not rule and params is not None and vector is not None and params.reads_as_a_question(vector):
+            # The semantic net alone, on what reads as a patient's ordinary question: answered, with the box.
+            return Triage(CAUTION, category, None, "semantic+question", p)
         if level == EMERGENCY and not rule and has_idiom:
             # The idiom's danger words pull the embedding towards an emergency; with no sign left for a
             # rule, the semantic net alone gives the caution box, not the alarm.
