@@ -170,3 +170,36 @@ def test_a_recovered_story_a_rule_reads_as_someone_elses_is_not_raised_again_by_
     assert checker.check(told, vector).level == EMERGENCY
     recovered = checker.check(told + ", elle est guérie maintenant mais ça m'inquiète", vector)
     assert (recovered.level, recovered.net) == (CAUTION, "semantic+reassured")
+
+
+@pytest.mark.parametrize("text", [
+    "mon AVC date de 2020, j'ai récupéré depuis, les fillers sont possibles pour moi ?",
+    "j'ai eu une nécrose de la lèvre en 2019 ailleurs, c'est guéri maintenant, je peux refaire les lèvres ?",
+    "I had a stroke back in 2018 and I've fully recovered, can I still have botox?",
+])
+def test_a_year_or_a_recovery_places_the_complication_in_the_past(text):
+    assert not_happening_now(text) == "past"
+    assert not says_now(text)
+
+
+@pytest.mark.parametrize("text, category", [
+    ("can fillers make you blind? how rare is it?", "vision"),
+    ("qu'est-ce qui se passe si l'aiguille touche une artère pendant l'injection ?", "vascular_occlusion"),
+])
+def test_a_general_question_naming_the_complication_gets_the_box(text, category):
+    from bot.triage import named_complication
+
+    assert named_complication(text) == category
+
+
+@pytest.mark.parametrize("text", [
+    "le résultat est à tomber dans les pommes, merci à toute l'équipe",
+    "j'ai eu une attaque en voyant mes photos de vacances, il me faut un coup de frais",
+    "my heart stopped when I saw the before/after, booking again!",
+])
+def test_more_reactions_and_praise_are_figures_of_speech(text):
+    assert not_happening_now(text) == "figure_of_speech"
+
+
+def test_about_to_faint_is_not_praise():
+    assert not_happening_now("je vais tomber dans les pommes, je me sens partir depuis l'injection") is None
