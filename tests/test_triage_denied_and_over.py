@@ -203,3 +203,16 @@ def test_more_reactions_and_praise_are_figures_of_speech(text):
 
 def test_about_to_faint_is_not_praise():
     assert not_happening_now("je vais tomber dans les pommes, je me sens partir depuis l'injection") is None
+
+
+@pytest.mark.parametrize("text", [
+    "skin is pink and warm after the laser yesterday, like a mild sunburn, getting better already",
+    "un petit point a saigné sur l'oreiller cette nuit, it's stopped, rien de plus",
+    "les lèvres ont doublé de volume hier, aujourd'hui ça a un peu baissé, aucun souci pour respirer",
+    "one side of my smile looks a bit uneven after filler, I can move everything normally",
+    "la rougeur après le peeling va de mieux en mieux",
+])
+def test_a_sign_said_to_improve_or_to_have_stopped_is_reassurance(text):
+    checker = TriageChecker(_always_emergency())
+    vector = np.array([1.0, 0.0], dtype=np.float32)
+    assert checker.check(text, vector).net == "semantic+reassured"
