@@ -23,8 +23,9 @@ from index.scraped_text import clean_scraped_text
 
 MAX_ARTICLE_BYTES = 2_000_000
 # How a file becomes an article's text. Raised when that changes for files that did not (scraped pages'
-# "label : value" rows became list items in 2): an index written before is rebuilt in full at its next sync.
-READING_SCHEME = 2
+# "label : value" rows became list items in 2; a short line holding a calendar date, the page's metadata,
+# is dropped in 3): an index written before is rebuilt in full at its next sync.
+READING_SCHEME = 3
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*\r?\n?", re.DOTALL)
 
 

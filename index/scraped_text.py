@@ -25,6 +25,9 @@ REFERENCE = re.compile(r"^\(\d+\)")
 # fact sheet, not a heading: kept as a list item.
 DATA_ROW = re.compile(r"^[^:]{2,60}[^\s:]\s?:\s+[^:]*\d")
 SHORT_LINE = 100
+# "Mis à jour le 14/09/2023 - Temps de lecture : 4 min", "Publié le 02/02/2024": a short line holding a
+# calendar date is the page's metadata, never an answer (it also has the shape of a data row).
+PAGE_DATE = re.compile(r"\b\d{1,2}[/.]\d{1,2}[/.](?:\d{4}|\d{2})\b|\b\d{4}-\d{2}-\d{2}\b")
 
 
 def _is_paragraph(line: str) -> bool:
@@ -70,6 +73,8 @@ def clean_scraped_text(text: str) -> tuple[str, str]:
     out: list[str] = []
     run: list[str] = []  # short lines waiting to learn whether a paragraph follows
     for line in body_lines:
+        if len(line) <= SHORT_LINE and PAGE_DATE.search(line) and not line.endswith((".", "!", "?")):
+            continue  # the page's publication or update date
         if not _is_paragraph(line):
             run.append(line)
             continue

@@ -313,3 +313,23 @@ def test_scraped_price_list_rows_are_kept_as_items_under_their_label():
     assert title == "Le PRP cheveux"
     assert "## Tarifs\n\n- Séance de PRP : 400 €\n- Cure de 3 séances : 1 050 €" in body
     assert "Accueil" not in body and "Soins" not in body and "Prendre rendez-vous" not in body
+
+
+def test_a_scraped_pages_date_line_is_metadata_not_a_data_row():
+    """"Mis à jour le 03/05/2024 - Temps de lecture : 5 min" has a data row's shape (label, colon, figure)
+    but is the page's metadata: it is never quotable; a sentence that holds a date stays."""
+    from index.scraped_text import clean_scraped_text
+
+    page = "\n".join([
+        "La cryolipolyse | Clinique",
+        "Mis à jour le 03/05/2024 - Temps de lecture : 5 min",
+        "Publié le 12.01.2023",
+        "La cryolipolyse refroidit un bourrelet de graisse pendant environ une heure, sans chirurgie.",
+        "Depuis le 01/03/2024, la séance de contrôle à deux mois est incluse dans le prix.",
+        "Tarifs",
+        "Une zone : 350 €",
+    ])
+    _, body = clean_scraped_text(page)
+    assert "Temps de lecture" not in body and "Publié" not in body
+    assert "Depuis le 01/03/2024, la séance de contrôle" in body
+    assert "- Une zone : 350 €" in body
