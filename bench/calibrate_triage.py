@@ -233,11 +233,13 @@ def main() -> None:
             t_now, recall, false = float(now_try), r, f
     # The question-likeness veto, fitted and set last: it may only turn semantic alarms into cautions.
     no_veto = params(t_em, 0.5, gate, k, similarity, veto, t_now)
-    asked = [
-        t for path in QUESTION_SETS for c in load_cases(path) if c.expected_status != EMERGENCY
-        for t in [clean_input(c.question)] if t.strip() and checker.check(t, embedder.encode_query(t), no_veto).level != EMERGENCY
+    questions = [
+        (t, embedder.encode_query(t))
+        for path in QUESTION_SETS for c in load_cases(path) if c.expected_status != EMERGENCY
+        for t in [clean_input(c.question)] if t.strip()
     ]
-    xq = np.stack([*(xb[i] for i in np.flatnonzero(is_emergency[: len(bank)])), *(embedder.encode_query(t) for t in asked)])
+    asked = [v for t, v in questions if checker.check(t, v, no_veto).level != EMERGENCY]
+    xq = np.stack([*(xb[i] for i in np.flatnonzero(is_emergency[: len(bank)])), *asked])
     yq = np.r_[np.ones(int(is_emergency[: len(bank)].sum())), np.zeros(len(asked))]
     question_model = LogisticRegression(C=args.c, max_iter=5000, class_weight="balanced").fit(xq, yq)
     question.update(
