@@ -216,3 +216,31 @@ def test_a_sign_said_to_improve_or_to_have_stopped_is_reassurance(text):
     checker = TriageChecker(_always_emergency())
     vector = np.array([1.0, 0.0], dtype=np.float32)
     assert checker.check(text, vector).net == "semantic+reassured"
+
+
+def test_a_third_persons_vital_state_told_now_keeps_someone_elses_story_in_the_present():
+    """"Ma copine m'a envoyé un message d'adieu…, elle ne répond plus": the danger is now, for her."""
+    text = "ma copine m'a envoyé un message d'adieu ce soir, elle répond plus, elle disait qu'elle voulait mourir"
+    assert not_happening_now(text) is None
+    assert TriageChecker(None).check(text, None).level == EMERGENCY
+    assert not_happening_now("ma copine a eu une allergie après son botox l'an dernier, elle va mieux maintenant") is not None
+
+
+@pytest.mark.parametrize("text", [
+    "je suis aveugle ou y a pas de bouton pour réserver en ligne ?",
+    "your results took my breath away, booking again next month",
+    "j'ai eu le souffle coupé par le résultat, merci docteur",
+])
+def test_praise_and_a_missing_button_are_figures_of_speech(text):
+    assert not_happening_now(text) == "figure_of_speech"
+    assert TriageChecker(None).check(text, None).level != EMERGENCY
+
+
+@pytest.mark.parametrize("text", [
+    "my eyes feel a bit dry and tired after the tear trough, vision's fine, just puffy",
+    "felt lightheaded in the chair but it passed after some juice, home now and tired",
+])
+def test_a_contracted_function_or_a_passing_sign_is_reassurance(text):
+    checker = TriageChecker(_always_emergency())
+    vector = np.array([1.0, 0.0], dtype=np.float32)
+    assert checker.check(text, vector).net == "semantic+reassured"
