@@ -56,13 +56,16 @@ def _always_emergency() -> SemanticParams:
     )
 
 
+def _under_semantic_alarm(text: str):
+    """Triage ``text`` with a semantic net that alarms on every message: what the words alone change."""
+    return TriageChecker(_always_emergency()).check(text, np.array([1.0, 0.0], dtype=np.float32))
+
+
 def test_a_semantic_alarm_on_a_message_that_denies_the_sign_becomes_a_caution():
-    checker = TriageChecker(_always_emergency())
-    vector = np.array([1.0, 0.0], dtype=np.float32)
-    assert checker.check("le front lourd une semaine après le botox", vector).level == EMERGENCY
-    denied = checker.check("le front lourd une semaine après le botox, pas de fièvre", vector)
+    assert _under_semantic_alarm("le front lourd une semaine après le botox").level == EMERGENCY
+    denied = _under_semantic_alarm("le front lourd une semaine après le botox, pas de fièvre")
     assert (denied.level, denied.net) == (CAUTION, "semantic+reassured")
-    over = checker.check("her lip went dark after filler last year, she's fine now", vector)
+    over = _under_semantic_alarm("her lip went dark after filler last year, she's fine now")
     assert over.level == CAUTION
 
 
@@ -84,11 +87,9 @@ def test_a_french_negation_around_the_verb_still_places_the_sign_now(text):
 def test_an_idiom_disarms_only_the_danger_words_it_holds():
     """"Morte de rire" is not a death, and the semantic net's pull towards one gives the box, not the
     alarm; a sign told beside an idiom ("morte de peur, la lèvre devient toute blanche") still fires."""
-    checker = TriageChecker(_always_emergency())
-    vector = np.array([1.0, 0.0], dtype=np.float32)
-    laugh = checker.check("je suis morte de rire, ma copine ne m'a pas reconnue après mes lèvres", vector)
+    laugh = _under_semantic_alarm("je suis morte de rire, ma copine ne m'a pas reconnue après mes lèvres")
     assert (laugh.level, laugh.net) == (CAUTION, "semantic+idiom")
-    fright = checker.check("je suis morte de peur, ma lèvre devient toute blanche et j'ai très mal depuis l'injection", vector)
+    fright = _under_semantic_alarm("je suis morte de peur, ma lèvre devient toute blanche et j'ai très mal depuis l'injection")
     assert (fright.level, fright.rule) == (EMERGENCY, "skin_colour_change")
     rules_only = TriageChecker(None).check("je suis morte de peur, ma lèvre devient toute blanche depuis l'injection", None)
     assert rules_only.level == EMERGENCY
@@ -103,9 +104,7 @@ def test_an_idiom_disarms_only_the_danger_words_it_holds():
 def test_a_function_said_to_work_normally_is_reassurance(text):
     """The patient names the frightening sign only to say the function is intact: the semantic net
     alone gives the box, not the alarm."""
-    checker = TriageChecker(_always_emergency())
-    vector = np.array([1.0, 0.0], dtype=np.float32)
-    triage = checker.check(text, vector)
+    triage = _under_semantic_alarm(text)
     assert (triage.level, triage.net) == (CAUTION, "semantic+reassured")
 
 
@@ -154,21 +153,17 @@ def test_a_danger_word_told_as_a_reaction_to_a_sight_is_a_figure_of_speech():
     "les paupières un peu gonflées au réveil depuis les cernes, ça dégonfle dans la journée",
 ])
 def test_a_sign_that_goes_away_within_the_day_is_reassurance(text):
-    checker = TriageChecker(_always_emergency())
-    vector = np.array([1.0, 0.0], dtype=np.float32)
-    assert checker.check(text, vector).net == "semantic+reassured"
+    assert _under_semantic_alarm(text).net == "semantic+reassured"
 
 
 def test_a_recovered_story_a_rule_reads_as_someone_elses_is_not_raised_again_by_the_semantic_net():
     """A rule names the sign but reads the story as a colleague's; the patient says she has recovered:
     the semantic net does not turn it back into an alarm. Without the recovery, the semantic net still
     has the last word over the rule's reading (an emergency told for a relative)."""
-    checker = TriageChecker(_always_emergency())
-    vector = np.array([1.0, 0.0], dtype=np.float32)
     told = "ma collègue a eu du botox et pendant un mois elle avait du mal à avaler"
     assert emergency_rule(told) is not None and not_happening_now(told) == "someone_else"
-    assert checker.check(told, vector).level == EMERGENCY
-    recovered = checker.check(told + ", elle est guérie maintenant mais ça m'inquiète", vector)
+    assert _under_semantic_alarm(told).level == EMERGENCY
+    recovered = _under_semantic_alarm(told + ", elle est guérie maintenant mais ça m'inquiète")
     assert (recovered.level, recovered.net) == (CAUTION, "semantic+reassured")
 
 
@@ -213,9 +208,7 @@ def test_about_to_faint_is_not_praise():
     "la rougeur après le peeling va de mieux en mieux",
 ])
 def test_a_sign_said_to_improve_or_to_have_stopped_is_reassurance(text):
-    checker = TriageChecker(_always_emergency())
-    vector = np.array([1.0, 0.0], dtype=np.float32)
-    assert checker.check(text, vector).net == "semantic+reassured"
+    assert _under_semantic_alarm(text).net == "semantic+reassured"
 
 
 def test_a_third_persons_vital_state_told_now_keeps_someone_elses_story_in_the_present():
@@ -241,6 +234,4 @@ def test_praise_and_a_missing_button_are_figures_of_speech(text):
     "felt lightheaded in the chair but it passed after some juice, home now and tired",
 ])
 def test_a_contracted_function_or_a_passing_sign_is_reassurance(text):
-    checker = TriageChecker(_always_emergency())
-    vector = np.array([1.0, 0.0], dtype=np.float32)
-    assert checker.check(text, vector).net == "semantic+reassured"
+    assert _under_semantic_alarm(text).net == "semantic+reassured"
