@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from core.strings import bounded_edit_distance
-from core.textnorm import fold, split_words, squeeze_repeats
+from core.textnorm import EN_MARKERS, FR_MARKERS, fold, split_words, squeeze_repeats
 
 DATA_DIR = Path(__file__).with_name("data")
 EMERGENCY_RULES_FILE = DATA_DIR / "emergency_rules.json"
@@ -224,8 +224,16 @@ def normalise_for_rules(text: str) -> str:
     # "can't" → "cant", "don't" → "dont"; French elisions ("j'ai") become two words.
     folded = re.sub(r"n't\b", "nt", fold(text))
     out = []
-    for token in split_words(folded):
+    tokens = split_words(folded)
+    # The stop words alone tell English from French here: the language model would cost the rules' import.
+    french = sum(t in FR_MARKERS for t in tokens) >= sum(t in EN_MARKERS for t in tokens)
+    for token in tokens:
         token = squeeze_repeats(token)
+        glued = _glued_elision(token, book) if french else None
+        if glued:
+            # "linjection", "jetouffe": an elision typed without its apostrophe; the rules read the word.
+            out.append(token[0])
+            token = glued
         if len(token) >= 5 and token not in book.key_words and token not in book.protected:
             limit = 1 if len(token) < 8 else 2
             for key in book.key_by_prefix.get(token[:2], ()):
@@ -234,6 +242,21 @@ def normalise_for_rules(text: str) -> str:
                     break
         out.append(token)
     return " " + " ".join(out) + " "
+
+
+_ELIDED = frozenset("ldjmnst")
+
+
+def _glued_elision(token: str, book: RuleBook) -> str | None:
+    """The word after a French elision typed without its apostrophe ("linjection" → "injection"), when
+    that word is one the rules read and the token itself is not; else None. Read in French messages
+    only: "sending" is not "s'ending"."""
+    if len(token) < 5 or token[0] not in _ELIDED or token[1] not in "aeiouyh":
+        return None
+    if token in book.key_words or token in book.protected:
+        return None
+    rest = token[1:]
+    return rest if rest in book.key_words or rest in book.protected else None
 
 
 def emergency_rule(text: str, norm: str | None = None) -> str | None:

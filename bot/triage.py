@@ -110,6 +110,13 @@ class SemanticParams:
     question_weights: tuple[float, ...] = ()
     question_bias: float = 0.0
     question_veto: float = 0.0
+    # Where the linear model alone alarms but the message's nearest exemplar that is not an emergency is
+    # nearer than its nearest emergency by at least this cosine margin, the reply is the caution box with
+    # the answer: a hyperplane extends into regions no emergency exemplar reaches ("pourquoi j'ai des
+    # pores aussi énormes ?" read as a vascular occlusion), the nearest exemplars say what the message
+    # resembles. The calibration sets it at twice the largest such margin of any development
+    # emergency the linear model catches alone, so none of them is lost. 0: off.
+    nearest_margin: float = 0.0
     neighbour_vectors: np.ndarray | None = field(default=None, compare=False, repr=False)
     neighbour_emergency: np.ndarray | None = field(default=None, compare=False, repr=False)
 
@@ -136,6 +143,18 @@ class SemanticParams:
     def neighbours_say_not_emergency(self, vector: np.ndarray) -> bool:
         found = self._nearest(vector) if self.neighbour_veto > 0 else None
         return found is not None and int((~found[0]).sum()) >= self.neighbour_veto
+
+    def nearer_to_non_emergency(self, vector: np.ndarray) -> bool:
+        """The nearest exemplar that is not an emergency beats the nearest emergency by ``nearest_margin``."""
+        if self.nearest_margin <= 0 or self.neighbour_vectors is None or self.neighbour_emergency is None:
+            return False
+        return self.nearest_gap(vector) >= self.nearest_margin
+
+    def nearest_gap(self, vector: np.ndarray) -> float:
+        """Similarity of the nearest non-emergency exemplar minus that of the nearest emergency one."""
+        assert self.neighbour_vectors is not None and self.neighbour_emergency is not None
+        similarities = self.neighbour_vectors @ vector
+        return float(similarities[~self.neighbour_emergency].max() - similarities[self.neighbour_emergency].max())
 
     def question_probability(self, vector: np.ndarray) -> float:
         """Probability that the message is an emergency rather than an ordinary question (1 without the model)."""
@@ -259,7 +278,7 @@ def load_neighbours(path: Path, sha256: str) -> tuple[np.ndarray, np.ndarray]:
 def params_from_dict(params: dict, data_dir: Path = DATA_DIR) -> SemanticParams:
     """The detector's parameters from the ``triage`` section of the calibration file."""
     vectors = emergency = None
-    if int(params.get("neighbours", 0)) > 0:
+    if int(params.get("neighbours", 0)) > 0 or float(params.get("nearest_margin", 0.0)) > 0:
         vectors, emergency = load_neighbours(data_dir / params["neighbour_file"], params["neighbour_sha256"])
     return SemanticParams(
         emergency_weights=tuple(params["emergency_weights"]),
@@ -277,6 +296,7 @@ def params_from_dict(params: dict, data_dir: Path = DATA_DIR) -> SemanticParams:
         question_weights=tuple(params.get("question_weights", ())),
         question_bias=float(params.get("question_bias", 0.0)),
         question_veto=float(params.get("question_veto", 0.0)),
+        nearest_margin=float(params.get("nearest_margin", 0.0)),
         neighbour_vectors=vectors,
         neighbour_emergency=emergency,
     )
@@ -351,6 +371,9 @@ class TriageChecker:
         if level == EMERGENCY and not rule and params is not None and vector is not None and params.reads_as_a_question(vector):
             # The semantic net alone, on what reads as a patient's ordinary question: answered, with the box.
             return Triage(CAUTION, category, None, "semantic+question", p)
+        if level == EMERGENCY and net == "semantic" and not rule and params is not None and vector is not None and params.nearer_to_non_emergency(vector):
+            # The linear model alone, on a message whose nearest exemplars are not emergencies.
+            return Triage(CAUTION, category, None, "semantic+nearest", p)
         if level == EMERGENCY and not rule and has_idiom:
             # The idiom's danger words pull the embedding towards an emergency; with no sign left for a
             # rule, the semantic net alone gives the caution box, not the alarm.

@@ -81,3 +81,14 @@ def test_a_word_the_rules_read_is_never_corrected_into_another():
     changed = [w for w in sorted(words) if normalise_for_rules(w).strip() != w]
     assert changed == []
     assert emergency_rule("got my lips done, the corner is blotchy and blanched and it's throbbing") == "skin_colour_change"
+
+
+def test_an_elision_typed_without_its_apostrophe_is_read_as_two_words_in_french():
+    """"linjection", "jetouffe": the rules read the word after the elision; an English word that happens to
+    begin with one of those letters ("sending") is left alone."""
+    from bot.safety import emergency_rule, normalise_for_rules
+
+    assert " l injection " in normalise_for_rules("ma lèvre est toute blanche depuis linjection")
+    assert emergency_rule("jetouffe depuis le soin") == "breathing_or_throat"
+    assert " sending " in normalise_for_rules("I'm sending it all to you tomorrow")
+    assert emergency_rule("I'm sending it all to you tomorrow") is None
