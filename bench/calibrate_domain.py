@@ -1,8 +1,12 @@
 """Fit the off-topic detector; write the ``domain`` section of ``bot/data/calibration.json``.
 
 A logistic regression over the question's embedding separates patients' questions from everyday
-off-topic requests. In the domain: the answerable questions of the tuned eval sets and the
-``in_domain`` lines of ``tests/eval/domain.jsonl``; off the domain: its ``off_topic`` lines. The
+off-topic requests. In the domain: the answerable questions of every answer set no longer blind
+(1,300 questions over eight clinics' articles) and the ``in_domain`` lines of ``tests/eval/domain.jsonl``;
+off the domain: its ``off_topic`` lines. With the answerable questions of three sets only (445 messages in
+the domain), the held-out file's off-topic requests were refused for 0.28 at 0.7 % of its in-domain ones;
+with all of them, 0.39 at the same 0.7 %: the more of the domain the model sees, the nearer to it the
+threshold can sit. The
 threshold is chosen on 5-fold out-of-fold probabilities as the lowest one that refuses at most
 ``MAX_FALSE_REFUSAL`` of the in-domain messages, so the figures printed are honest estimates; the
 blind sets are never read here.
@@ -31,7 +35,12 @@ DOMAIN = ROOT / "tests/eval/domain.jsonl"
 # near the clinic", "un petit poème sur le botox") and everyday questions that stay in the domain.
 # Its figures are printed as a held-out check of the detector.
 HELD_OUT = ROOT / "tests/eval/domain2.jsonl"
-ANSWERABLE = [ROOT / "tests/eval/questions.jsonl", ROOT / "tests/eval/calibration.jsonl", ROOT / "tests/eval/corpus3/questions.jsonl"]
+ANSWERABLE = [
+    ROOT / "tests/eval/questions.jsonl", ROOT / "tests/eval/calibration.jsonl", ROOT / "tests/eval/holdout.jsonl",
+    ROOT / "tests/eval/corpus3/questions.jsonl",
+    *(ROOT / f"tests/eval/blind/holdout{n}.jsonl" for n in range(2, 10)),
+    *(ROOT / f"tests/eval/blind/corpus{n}/questions.jsonl" for n in (2, 4, 5, 6, 7, 8)),
+]
 # A patient's question refused as off-topic is worse than an off-topic request answered with a
 # quote (which the abstention model may still refuse): the budget is kept small.
 MAX_FALSE_REFUSAL = 0.005

@@ -25,10 +25,11 @@ Usage:
 A file given as ``FILE=INDEX_DIR`` is asked against that index (a second
 corpus's questions against its own articles); other files use ``--index-dir``.
 
-The release's quote scorer is fitted on every set that is no longer blind (836 answerable questions
-over five clinics' articles: the same list as ``bench/calibrate_abstention.py``), with
+The release's quote scorer is fitted on every set that is no longer blind (1,301 answerable questions
+over eight clinics' articles: the same list as ``bench/calibrate_abstention.py``), with
 ``--keep-fusion``; with 195 questions of the first tuned sets, the cross-validated answer_correct was
-0.78, with the 836 it is 0.80 (BENCHMARKS.md).
+0.78, with 836 of five clinics 0.80, with the 1,301 0.79 (the three newer clinics' questions are
+harder; BENCHMARKS.md).
 """
 
 from __future__ import annotations
