@@ -19,13 +19,15 @@ from pathlib import Path
 
 import yaml
 
-from index.scraped_text import clean_scraped_text
+from index.scraped_text import clean_scraped_text, scraped_page_address
 
 MAX_ARTICLE_BYTES = 2_000_000
 # How a file becomes an article's text. Raised when that changes for files that did not (scraped pages'
 # "label : value" rows became list items in 2; a short line holding a calendar date, the page's metadata,
-# is dropped in 3): an index written before is rebuilt in full at its next sync.
-READING_SCHEME = 3
+# is dropped in 3; in 4 a scraped page that starts with its address takes its main heading as title and
+# the address as its published page, a date in words is metadata too, and a row whose label holds a colon
+# stays a row): an index written before is rebuilt in full at its next sync.
+READING_SCHEME = 4
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*\r?\n?", re.DOTALL)
 
 
@@ -247,7 +249,7 @@ def parse_scraped_text(text: str, source: str, digest: str) -> Article:
     title, markdown = clean_scraped_text(text)
     if not markdown.strip():
         raise ArticleError("no text after the title line")
-    return Article(source=source, title=title, body=markdown, sha256=digest)
+    return Article(source=source, title=title, body=markdown, url=public_url(scraped_page_address(text)), sha256=digest)
 
 
 # The parser of each article format, by file suffix (lower case). Adding a format is one entry.

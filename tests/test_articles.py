@@ -333,3 +333,50 @@ def test_a_scraped_pages_date_line_is_metadata_not_a_data_row():
     assert "Temps de lecture" not in body and "Publié" not in body
     assert "Depuis le 01/03/2024, la séance de contrôle" in body
     assert "- Une zone : 350 €" in body
+
+
+def test_a_scraped_page_that_starts_with_its_address_takes_its_main_heading_as_title():
+    """"URL: https://…" then the site's header, menus and breadcrumb: the title is the page's main heading
+    (not the site's name), the address is the published page citations link to, and a date in words
+    or a search box's placeholder is not a paragraph."""
+    from index.articles import parse_scraped_text
+
+    page = "\n".join([
+        "URL: https://www.clinique-test.fr/soins/peeling",
+        "",
+        "Clinique Test | Médecine esthétique",
+        "Accueil | Visage | Corps | Tarifs",
+        "Prendre rendez-vous",
+        "Rechercher...",
+        "Accueil > Visage > Peeling",
+        "Le peeling moyen : pour qui, quand ?",
+        "Mis à jour le 4 avril 2024 - Lecture 5 min",
+        "Le peeling moyen renouvelle les couches superficielles de la peau en une seule séance.",
+        "Tarifs",
+        "Séance (une zone : visage ou cou) : 250 €",
+    ])
+    article = parse_scraped_text(page, "peeling.txt", "0" * 64)
+    assert article.title == "Le peeling moyen : pour qui, quand ?"
+    assert article.url == "https://www.clinique-test.fr/soins/peeling"
+    assert article.body.startswith("Le peeling moyen renouvelle")
+    assert "Rechercher" not in article.body and "avril 2024" not in article.body and "Clinique Test" not in article.body
+    assert "- Séance (une zone : visage ou cou) : 250 €" in article.body
+
+
+def test_a_scraped_page_whose_first_line_is_a_skip_link_takes_its_main_heading_as_title():
+    from index.scraped_text import clean_scraped_text
+
+    page = "\n".join([
+        "Aller au contenu principal",
+        "Clinique Test - Médecine esthétique",
+        "Menu",
+        "Accueil > Lasers > Couperose",
+        "Partager : Facebook | LinkedIn | E-mail",
+        "LASER VASCULAIRE : NOTRE APPROCHE",
+        "Les bons candidats ?",
+        "Le laser vasculaire traite les petits vaisseaux visibles des joues et du nez en deux à trois séances.",
+    ])
+    title, body = clean_scraped_text(page)
+    assert title == "LASER VASCULAIRE : NOTRE APPROCHE"
+    assert body.startswith("## Les bons candidats ?")
+    assert "Partager" not in body
