@@ -82,9 +82,13 @@ def _looks_like_heading(line: str) -> bool:
     return line.endswith("?") or ":" in line or line.lower() == "références"
 
 
+# The address line is read among the page's first lines only: further down, "Source : https://…" is a reference.
+ADDRESS_LINES = 5
+
+
 def scraped_page_address(text: str) -> str | None:
     """The address a scraper wrote at the top of the page ("URL: https://…"), or None."""
-    for line in text.splitlines()[:5]:
+    for line in text.splitlines()[:ADDRESS_LINES]:
         match = ADDRESS_LINE.match(line.strip())
         if match:
             return match.group(1)
@@ -98,9 +102,9 @@ def clean_scraped_text(text: str) -> tuple[str, str]:
     otherwise the title is the page's main heading, the last line of the chrome before the first
     paragraph (and a first line that is neither is the title, as scraped).
     """
+    addressed = scraped_page_address(text) is not None
     lines = [ln.strip() for ln in text.splitlines()]
-    addressed = any(ADDRESS_LINE.match(ln) for ln in lines[:5])
-    lines = [ln for ln in lines if ln and not ADDRESS_LINE.match(ln)]
+    lines = [ln for i, ln in enumerate(lines) if ln and not (i < ADDRESS_LINES and ADDRESS_LINE.match(ln))]
     if not lines:
         return "", ""
     # After an address line, the first line is the site's header ("Clinique | Médecine esthétique"), not the title.
