@@ -14,12 +14,12 @@ file, never used for fitting, can be given to check the result.
 A file may name the index it is asked against (``FILE=INDEX_DIR``): cases from several clinics'
 content teach the model what an unanswerable question looks like on content it was not written for.
 
-Usage (the release is fitted on every set that is no longer blind: the tuned sets and hold-outs 1-6
-on ``content/``, and corpora 2-5 each against its own index; hold-out 7, corpus 6 and the red-team 9
-are never read here):
+Usage (the release is fitted on every set that is no longer blind: the tuned sets and hold-outs 1-9
+on ``content/``, and corpora 2-8 each against its own index; the blind sets of the release, hold-out
+10 and corpus 9, are never read here):
     python -m bench.calibrate_abstention tests/eval/questions.jsonl tests/eval/calibration.jsonl \
-        tests/eval/holdout.jsonl tests/eval/blind/holdout{2,3,4,5,6}.jsonl \
-        tests/eval/corpus3/questions.jsonl=IDX3 tests/eval/blind/corpus{2,4,5}/questions.jsonl=IDX{2,4,5} \
+        tests/eval/holdout.jsonl tests/eval/blind/holdout{2,...,9}.jsonl \
+        tests/eval/corpus3/questions.jsonl=IDX3 tests/eval/blind/corpus{2,4,...,8}/questions.jsonl=IDX{2,4,...,8} \
         [--check FILE] [--write]
     (IDXn: an index built from that corpus's content with ``python -m index build``; the others use
     FAQBOT_INDEX_DIR, an index of ``content/``.)

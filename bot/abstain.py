@@ -13,7 +13,7 @@ Beside those few signals, the model reads how the question's embedding meets the
 dimension by dimension (their elementwise product, a diagonal bilinear form): the similarity the
 embedding model gives weighs every dimension alike, while whether a sentence *answers* a question
 ("do you offer tattoo removal?" against a sentence on lasers) lives in some dimensions more than
-others. Fitted across five clinics' articles and checked on a clinic left out each time, it raised the
+others. Fitted across several clinics' articles and checked on a clinic left out each time, it raised the
 share of unanswerable questions refused at the same 2 % of wrong refusals (BENCHMARKS.md).
 """
 
@@ -114,15 +114,15 @@ class AbstentionModel:
             return self.interaction_mean
         return float(pair @ self.interaction_weights)
 
-    def probability(self, feats: dict[str, float], pair: np.ndarray | None = None) -> float:
-        z = self.bias + sum(self.weights.get(k, 0.0) * v for k, v in feats.items()) + self.interaction_term(pair)
+    def probability(self, feats: dict[str, float], match: float | None = None) -> float:
+        """``match``: the question/sentence product's term, from :meth:`interaction_term` (its mean when None)."""
+        term = self.interaction_mean if match is None else match
+        z = self.bias + sum(self.weights.get(k, 0.0) * v for k, v in feats.items()) + term
         return 1 / (1 + math.exp(-max(-50.0, min(50.0, z))))
 
-    def answerable(
-        self, feats: dict[str, float], minimum: float = 0.0, pair: np.ndarray | None = None
-    ) -> tuple[bool, float]:
+    def answerable(self, feats: dict[str, float], minimum: float = 0.0, match: float | None = None) -> tuple[bool, float]:
         """Whether to answer, and the probability; ``minimum`` raises the threshold for a question that needs more."""
-        p = self.probability(feats, pair)
+        p = self.probability(feats, match)
         return p >= max(self.threshold, minimum), p
 
 

@@ -82,8 +82,9 @@ class Turn:
     retrieval: Retrieval | None = None
     ranked: list[Candidate] = field(default_factory=list)
     features: dict[str, float] = field(default_factory=dict)
-    # The question's and the best sentence's embeddings multiplied dimension by dimension (abstention).
-    pair: np.ndarray | None = None
+    # What the question's and the best sentence's embeddings, multiplied dimension by dimension, add to
+    # the abstention model's log-odds (computed once, read by the decision and the staff trace).
+    match: float | None = None
     trace: Trace = field(default_factory=Trace)
     answer: Answer | None = None
     stopped_by: str | None = None
@@ -328,9 +329,9 @@ class Bot:
         turn.ranked = rank_units(turn.cleaned, turn.vector, turn.retrieval, turn.retriever, self.calibration.quote_model)
         turn.trace.timings["rank_ms"] = round((time.perf_counter() - t) * 1000, 3)
         turn.features = features(turn.retrieval, turn.retriever, turn.language, turn.ranked)
-        turn.pair = interaction(turn.vector, turn.ranked, turn.retriever)
+        turn.match = self.calibration.abstention.interaction_term(interaction(turn.vector, turn.ranked, turn.retriever))
         turn.trace.features = {k: round(v, 4) for k, v in turn.features.items()}
-        turn.trace.features["question_sentence_match"] = round(self.calibration.abstention.interaction_term(turn.pair), 4)
+        turn.trace.features["question_sentence_match"] = round(turn.match, 4)
         turn.trace.quote_candidates = [
             {"source": c.unit.source, "text": c.unit.text, "probability": round(c.probability, 4)} for c in turn.ranked[:5]
         ]
@@ -342,7 +343,7 @@ class Bot:
         # question may be read as advice on their treatment; the refusal sends them to the doctor,
         # who has to check anyway), so such a question needs the model's even odds at least.
         minimum = self.settings.personal_answer_odds if turn.personal else 0.0
-        ok, probability = model.answerable(turn.features, minimum, turn.pair)
+        ok, probability = model.answerable(turn.features, minimum, turn.match)
         turn.trace.answerable_probability = round(probability, 4)
         turn.trace.threshold = max(model.threshold, minimum)
         if not ok:
